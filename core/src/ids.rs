@@ -33,6 +33,20 @@ macro_rules! uuid_id {
             }
         }
 
+        // Stored in documents as 16 raw bytes: half the size of the text form.
+        impl autosurgeon::Reconcile for $name {
+            type Key<'a> = autosurgeon::reconcile::NoKey;
+            fn reconcile<R: autosurgeon::Reconciler>(&self, r: R) -> Result<(), R::Error> {
+                autosurgeon::Reconcile::reconcile(&self.0, r)
+            }
+        }
+
+        impl autosurgeon::Hydrate for $name {
+            fn hydrate_bytes(bytes: &[u8]) -> Result<Self, autosurgeon::HydrateError> {
+                <Uuid as autosurgeon::Hydrate>::hydrate_bytes(bytes).map(Self)
+            }
+        }
+
         impl FromStr for $name {
             type Err = IdError;
             fn from_str(s: &str) -> Result<Self, IdError> {

@@ -2,5 +2,25 @@
 //! rules, the CRDT document schemas, the counter's SQLite replica and the pickup
 //! scanner. No Tauri and no HTTP server live here: the shells call into this crate.
 
+pub mod after_sale;
+pub mod commission;
+pub mod counter;
+pub mod cutoff;
+pub mod delivery;
+pub mod demo;
+pub mod doc;
+pub mod handover;
 pub mod ids;
+pub mod lang;
+pub mod money;
+pub mod order;
+pub mod pickup;
 pub mod pickup_code;
+pub mod point_day;
+pub mod replica;
+pub mod status;
+pub mod time;
+
+/// This crate's version, shown by the app's status line so a counter can tell
+/// which rules it runs.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

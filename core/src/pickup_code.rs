@@ -42,10 +42,7 @@ impl PickupCode {
             return Err(CodeFormatError::Empty);
         }
         let shown: String = trimmed.chars().take(32).collect();
-        let digits: String = trimmed
-            .chars()
-            .filter(|c| *c != ' ' && *c != '-')
-            .collect();
+        let digits: String = trimmed.chars().filter(|c| *c != ' ' && *c != '-').collect();
         if !digits.chars().all(|c| c.is_ascii_digit()) {
             return Err(CodeFormatError::NotDigits(shown));
         }
@@ -153,6 +150,21 @@ impl fmt::Debug for CodeKey {
 /// replicas store, and what the replica's unique index is built on.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CodeDigest(pub [u8; 16]);
+
+impl autosurgeon::Reconcile for CodeDigest {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+    fn reconcile<R: autosurgeon::Reconciler>(&self, mut r: R) -> Result<(), R::Error> {
+        r.bytes(self.0)
+    }
+}
+
+impl autosurgeon::Hydrate for CodeDigest {
+    fn hydrate_bytes(bytes: &[u8]) -> Result<Self, autosurgeon::HydrateError> {
+        <[u8; 16]>::try_from(bytes).map(CodeDigest).map_err(|_| {
+            autosurgeon::HydrateError::unexpected("16 bytes", format!("{} bytes", bytes.len()))
+        })
+    }
+}
 
 impl CodeDigest {
     pub fn to_hex(&self) -> String {

@@ -1,0 +1,201 @@
+//! The point-day document: one pickup point, one delivery date. It is born on the
+//! server (`genesis`) and only ever reaches devices by sync, so every replica shares
+//! the same `orders`, `expected`, … map objects. (Two sides creating the same map key
+//! concurrently would make two objects, and automerge would show only one of them.)
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ROOT};
+use autosurgeon::{hydrate, hydrate_prop, reconcile_prop, Reconcile};
+
+use super::DocError;
+use crate::after_sale::AfterSaleIntake;
+use crate::delivery::{Acceptance, ExpectedLine, LineCheck};
+use crate::handover::Handover;
+use crate::ids::{EventId, OrderId, PointId};
+use crate::order::OrderFacts;
+use crate::point_day::{PointDay, COUNTER_MAPS, SERVER_MAPS};
+use crate::time::Millis;
+
+pub struct PointDayDoc {
+    doc: AutoCommit,
+}
+
+impl PointDayDoc {
+    /// A new, empty point-day document (server only).
+    pub fn genesis(point: PointId, day: &str) -> Result<Self, DocError> {
+        let mut doc = AutoCommit::new();
+        reconcile_prop(&mut doc, ROOT, "point", point)?;
+        reconcile_prop(&mut doc, ROOT, "day", day)?;
+        for map in SERVER_MAPS.iter().chain(COUNTER_MAPS.iter()) {
+            doc.put_object(ROOT, *map, ObjType::Map)?;
+        }
+        Ok(PointDayDoc { doc })
+    }
+
+    /// Loads saved bytes, refusing corrupt bytes and documents of the wrong shape.
+    pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
+        let doc = AutoCommit::load(bytes)?;
+        let d = PointDayDoc { doc };
+        for map in SERVER_MAPS.iter().chain(COUNTER_MAPS.iter()) {
+            d.map(map)?;
+        }
+        d.point()?;
+        Ok(d)
+    }
+
+    /// Loads and checks that the bytes are the document of `point` on `day`.
+    pub fn load_for(bytes: &[u8], point: PointId, day: &str) -> Result<Self, DocError> {
+        let d = Self::load(bytes)?;
+        let (found, found_day) = (d.point()?, d.day()?);
+        if found != point || found_day != day {
+            return Err(DocError::WrongDocument {
+                expected: point,
+                expected_day: day.to_string(),
+                found,
+                found_day,
+            });
+        }
+        Ok(d)
+    }
+
+    pub fn point(&self) -> Result<PointId, DocError> {
+        Ok(hydrate_prop(&self.doc, ROOT, "point")?)
+    }
+
+    pub fn day(&self) -> Result<String, DocError> {
+        Ok(hydrate_prop(&self.doc, ROOT, "day")?)
+    }
+
+    fn map(&self, name: &'static str) -> Result<ObjId, DocError> {
+        match self.doc.get(ROOT, name)? {
+            Some((automerge::Value::Object(ObjType::Map), id)) => Ok(id),
+            _ => Err(DocError::MissingMap(name)),
+        }
+    }
+
+    fn put_entry<T: Reconcile>(
+        &mut self,
+        map: &'static str,
+        key: &str,
+        value: &T,
+    ) -> Result<(), DocError> {
+        let obj = self.map(map)?;
+        reconcile_prop(&mut self.doc, obj, key, value)?;
+        Ok(())
+    }
+
+    // --- server facts ---
+
+    /// Adds or updates one order (server only). Only the fields that changed are written.
+    pub fn put_order(&mut self, order: &OrderFacts) -> Result<(), DocError> {
+        self.put_entry("orders", &order.id.to_string(), order)
+    }
+
+    pub fn put_expected(&mut self, line: &ExpectedLine) -> Result<(), DocError> {
+        self.put_entry("expected", &line.sku.to_string(), line)
+    }
+
+    /// One order's facts, read without hydrating the rest of the day.
+    pub fn order(&self, id: OrderId) -> Result<Option<OrderFacts>, DocError> {
+        let obj = self.map("orders")?;
+        let key = id.to_string();
+        if self.doc.get(&obj, &key)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(hydrate_prop(&self.doc, &obj, key.as_str())?))
+    }
+
+    /// Marks an order cancelled (server only). No-op if already cancelled.
+    pub fn cancel_order(&mut self, id: OrderId, at: Millis) -> Result<bool, DocError> {
+        self.void_order(id, |o| o.cancelled_at.get_or_insert(at))
+    }
+
+    /// Marks an order refunded (server only). No-op if already refunded.
+    pub fn refund_order(&mut self, id: OrderId, at: Millis) -> Result<bool, DocError> {
+        self.void_order(id, |o| o.refunded_at.get_or_insert(at))
+    }
+
+    fn void_order(
+        &mut self,
+        id: OrderId,
+        set: impl FnOnce(&mut OrderFacts) -> &mut Millis,
+    ) -> Result<bool, DocError> {
+        let Some(mut order) = self.order(id)? else {
+            return Ok(false);
+        };
+        let before = order.clone();
+        set(&mut order);
+        if order == before {
+            return Ok(false);
+        }
+        self.put_order(&order)?;
+        Ok(true)
+    }
+
+    // --- counter facts: one new entry per event, never an overwrite ---
+
+    pub fn record_check(&mut self, id: EventId, check: &LineCheck) -> Result<(), DocError> {
+        self.put_entry("checks", &id.to_string(), check)
+    }
+
+    pub fn record_acceptance(&mut self, id: EventId, a: &Acceptance) -> Result<(), DocError> {
+        self.put_entry("acceptances", &id.to_string(), a)
+    }
+
+    pub fn record_handover(&mut self, id: EventId, h: &Handover) -> Result<(), DocError> {
+        self.put_entry("handovers", &id.to_string(), h)
+    }
+
+    pub fn record_intake(&mut self, id: EventId, i: &AfterSaleIntake) -> Result<(), DocError> {
+        self.put_entry("intakes", &id.to_string(), i)
+    }
+
+    // --- reading, saving, merging ---
+
+    /// All the facts, hydrated.
+    pub fn facts(&self) -> Result<PointDay, DocError> {
+        Ok(hydrate(&self.doc)?)
+    }
+
+    /// The whole document, compressed.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The changes since the last `save` or `save_incremental`: what a replica
+    /// appends to its store after each action instead of rewriting the snapshot.
+    pub fn save_incremental(&mut self) -> Vec<u8> {
+        self.doc.save_incremental()
+    }
+
+    /// Merges another replica's document into this one.
+    pub fn merge(&mut self, other: &mut PointDayDoc) -> Result<(), DocError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// Applies saved changes (a snapshot or incremental chunks) from elsewhere.
+    pub fn apply_saved(&mut self, bytes: &[u8]) -> Result<(), DocError> {
+        self.doc.load_incremental(bytes)?;
+        Ok(())
+    }
+
+    /// A copy with its own actor, as a second device would hold after syncing.
+    pub fn fork(&mut self) -> PointDayDoc {
+        PointDayDoc {
+            doc: self.doc.fork(),
+        }
+    }
+
+    /// The heads (hashes of the latest changes), hex encoded and sorted: equal heads
+    /// mean equal documents.
+    pub fn heads(&mut self) -> Vec<String> {
+        let mut h: Vec<String> = self.doc.get_heads().iter().map(|c| c.to_string()).collect();
+        h.sort();
+        h
+    }
+
+    pub fn automerge(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+}
