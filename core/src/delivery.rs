@@ -141,7 +141,7 @@ pub fn allocate_shortages<'a>(
     orders: impl IntoIterator<Item = &'a OrderFacts>,
 ) -> ShortageAllocation {
     let mut live: Vec<&OrderFacts> = orders.into_iter().filter(|o| !o.is_void()).collect();
-    live.sort_by(|a, b| (b.placed_at, b.id).cmp(&(a.placed_at, a.id)));
+    live.sort_by_key(|o| std::cmp::Reverse((o.placed_at, o.id)));
     let mut out = ShortageAllocation::new();
     for line in lines {
         let mut left = line.shortfall();

@@ -16,8 +16,11 @@ pub mod money;
 pub mod order;
 pub mod pickup;
 pub mod pickup_code;
+pub mod pickup_qr;
 pub mod point_day;
 pub mod replica;
+#[cfg(feature = "scanner")]
+pub mod scanner;
 pub mod status;
 pub mod time;
 

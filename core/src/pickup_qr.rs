@@ -118,8 +118,23 @@ impl PickupQr {
     }
 
     /// The QR symbol for this payload, at error correction level Q (see the module doc).
+    /// The whole text goes in one alphanumeric segment in the smallest version that
+    /// holds it: the `qrcode` crate's own segmenter splits the digits off into numeric
+    /// segments and their headers push the code up to version 4.
     pub fn to_qr_code(&self) -> Result<qrcode::QrCode, qrcode::types::QrError> {
-        qrcode::QrCode::with_error_correction_level(self.encode(), qrcode::EcLevel::Q)
+        let text = self.encode();
+        let mut last = qrcode::types::QrError::DataTooLong;
+        for v in 1..=40 {
+            let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(v));
+            let pushed = bits
+                .push_alphanumeric_data(text.as_bytes())
+                .and_then(|()| bits.push_terminator(qrcode::EcLevel::Q));
+            match pushed {
+                Ok(()) => return qrcode::QrCode::with_bits(bits, qrcode::EcLevel::Q),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
     }
 
     /// Reads what a camera or a handheld scanner produced. Surrounding whitespace (a

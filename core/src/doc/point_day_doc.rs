@@ -18,6 +18,10 @@ use crate::time::Millis;
 
 pub struct PointDayDoc {
     doc: AutoCommit,
+    /// Heads at the last save: `save_incremental` writes what came after them.
+    /// (automerge's own cursor starts empty after `load`, which would make the first
+    /// incremental save the whole document.)
+    saved: Vec<automerge::ChangeHash>,
 }
 
 impl PointDayDoc {
@@ -29,13 +33,17 @@ impl PointDayDoc {
         for map in SERVER_MAPS.iter().chain(COUNTER_MAPS.iter()) {
             doc.put_object(ROOT, *map, ObjType::Map)?;
         }
-        Ok(PointDayDoc { doc })
+        Ok(PointDayDoc {
+            doc,
+            saved: Vec::new(),
+        })
     }
 
     /// Loads saved bytes, refusing corrupt bytes and documents of the wrong shape.
     pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
-        let doc = AutoCommit::load(bytes)?;
-        let d = PointDayDoc { doc };
+        let mut doc = AutoCommit::load(bytes)?;
+        let saved = doc.get_heads();
+        let d = PointDayDoc { doc, saved };
         for map in SERVER_MAPS.iter().chain(COUNTER_MAPS.iter()) {
             d.map(map)?;
         }
@@ -159,13 +167,16 @@ impl PointDayDoc {
 
     /// The whole document, compressed.
     pub fn save(&mut self) -> Vec<u8> {
+        self.saved = self.doc.get_heads();
         self.doc.save()
     }
 
     /// The changes since the last `save` or `save_incremental`: what a replica
     /// appends to its store after each action instead of rewriting the snapshot.
     pub fn save_incremental(&mut self) -> Vec<u8> {
-        self.doc.save_incremental()
+        let bytes = self.doc.save_after(&self.saved);
+        self.saved = self.doc.get_heads();
+        bytes
     }
 
     /// Merges another replica's document into this one.
@@ -182,9 +193,9 @@ impl PointDayDoc {
 
     /// A copy with its own actor, as a second device would hold after syncing.
     pub fn fork(&mut self) -> PointDayDoc {
-        PointDayDoc {
-            doc: self.doc.fork(),
-        }
+        let mut doc = self.doc.fork();
+        let saved = doc.get_heads();
+        PointDayDoc { doc, saved }
     }
 
     /// The heads (hashes of the latest changes), hex encoded and sorted: equal heads

@@ -17,6 +17,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::Migrations;
 
 pub use actions::HandoverReceipt;
+pub use store::DocumentHealth;
 pub use queries::{CommissionSummary, OrderCard, OrderCardLine, OrderList, OrderRow};
 
 use crate::doc::{DocError, PointDayDoc};
@@ -49,7 +50,7 @@ pub enum ReplicaError {
     Document {
         key: String,
         #[source]
-        source: DocError,
+        source: Box<DocError>,
     },
     #[error("this device is not enrolled at a pickup point yet")]
     NotEnrolled,
@@ -89,7 +90,7 @@ pub struct Replica {
 fn store_doc_err(key: &str, source: DocError) -> ReplicaError {
     ReplicaError::Document {
         key: key.to_string(),
-        source,
+        source: Box::new(source),
     }
 }
 

@@ -133,46 +133,39 @@ impl Replica {
         let digest = me.code_key.digest(code);
         // A digest is unique among open orders; an old finished order may share it,
         // so open orders come first, then the newest.
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS}, cancelled_at, refunded_at, last_handover_at, last_handover_device
+             FROM orders WHERE code_digest = ?1
+             ORDER BY status IN ('ready_for_pickup', 'partly_picked_up', 'awaiting_delivery') DESC,
+                      placed_at DESC
+             LIMIT 1"
+        );
         let found = self
             .conn
-            .prepare_cached(
-                "SELECT order_id, status, cancelled_at, refunded_at, last_handover_at,
-                        last_handover_device, due_units
-                 FROM orders WHERE code_digest = ?1
-                 ORDER BY status IN ('ready_for_pickup', 'partly_picked_up', 'awaiting_delivery') DESC,
-                          placed_at DESC
-                 LIMIT 1",
-            )?
+            .prepare_cached(&sql)?
             .query_row([digest.0.as_slice()], |r| {
-                let status: String = r.get(1)?;
-                let last_at: Option<i64> = r.get(4)?;
-                let last_dev: Option<String> = r.get(5)?;
-                let last = match (last_at, last_dev) {
+                let order = order_row(r)?;
+                let last = match (r.get::<_, Option<i64>>(13)?, r.get::<_, Option<String>>(14)?) {
                     (Some(at), Some(d)) => Some((
                         Millis(at),
                         d.parse::<DeviceId>().map_err(|_| bad("last_handover_device"))?,
                     )),
                     _ => None,
                 };
-                Ok((
-                    r.get::<_, String>(0)?,
-                    PickupState {
-                        status: status_from(&status).ok_or_else(|| bad("status"))?,
-                        cancelled_at: r.get::<_, Option<i64>>(2)?.map(Millis),
-                        refunded_at: r.get::<_, Option<i64>>(3)?.map(Millis),
-                        last_handover: last,
-                        due_units: r.get(6)?,
-                    },
-                ))
+                let state = PickupState {
+                    status: order.status,
+                    cancelled_at: r.get::<_, Option<i64>>(11)?.map(Millis),
+                    refunded_at: r.get::<_, Option<i64>>(12)?.map(Millis),
+                    last_handover: last,
+                    due_units: order.due_units,
+                };
+                Ok((order, state))
             })
             .optional()?;
-        let (id, state) = found.ok_or(PickupRefusal::Unknown)?;
+        let (order, state) = found.ok_or(PickupRefusal::Unknown)?;
         check_pickup(&state)?;
-        let id: OrderId = id
-            .parse()
-            .map_err(|_| ReplicaError::BadRow("orders.order_id".into()))?;
-        self.order_card(id)?
-            .ok_or_else(|| ReplicaError::BadRow("order vanished".into()))
+        let lines = self.order_lines(order.id)?;
+        Ok(OrderCard { order, lines })
     }
 
     /// Parses what was typed, then verifies it.
@@ -191,11 +184,16 @@ impl Replica {
         else {
             return Ok(None);
         };
-        let lines = self
+        let lines = self.order_lines(id)?;
+        Ok(Some(OrderCard { order, lines }))
+    }
+
+    fn order_lines(&self, id: OrderId) -> Result<Vec<OrderCardLine>, ReplicaError> {
+        Ok(self
             .conn
             .prepare_cached(
                 "SELECT sku, name, qty, unit_price, handed, short, due
-                 FROM order_lines WHERE order_id = ?1 ORDER BY name, sku",
+                 FROM order_lines WHERE order_id = ?1",
             )?
             .query_map([id.to_string()], |r| {
                 Ok(OrderCardLine {
@@ -208,8 +206,7 @@ impl Replica {
                     due: r.get(6)?,
                 })
             })?
-            .collect::<Result<_, _>>()?;
-        Ok(Some(OrderCard { order, lines }))
+            .collect::<Result<_, _>>()?)
     }
 
     /// A list of orders, newest first, optionally narrowed by a search term: four

@@ -10,6 +10,9 @@ use crate::ids::OrderId;
 /// Incremental chunks kept before a document is rewritten as one snapshot.
 const COMPACT_AFTER_CHUNKS: i64 = 200;
 
+/// A document's key and whether it reads: `Err` holds the reason it is refused.
+pub type DocumentHealth = (String, Result<(), String>);
+
 /// What a write changed, so the projection patches only that.
 pub(super) enum Touched {
     /// The whole day (a merge, a check, an acceptance).
@@ -53,7 +56,7 @@ impl Replica {
     }
 
     /// Checks every stored document: `(doc_key, Ok | the reason it is refused)`.
-    pub fn check_documents(&self) -> Result<Vec<(String, Result<(), String>)>, ReplicaError> {
+    pub fn check_documents(&self) -> Result<Vec<DocumentHealth>, ReplicaError> {
         let keys: Vec<String> = self
             .conn
             .prepare("SELECT doc_key FROM documents ORDER BY doc_key")?
