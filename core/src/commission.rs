@@ -18,18 +18,23 @@ use crate::money::{Fen, Rate};
 use crate::order::OrderFacts;
 use crate::time::Millis;
 
+/// The platform's rates; a product's own rate lives on the product (`catalog`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommissionRates {
     pub default: Rate,
     pub by_category: BTreeMap<String, Rate>,
-    pub by_product: BTreeMap<SkuId, Rate>,
 }
 
 impl CommissionRates {
     /// The rate for a product at a point, by the precedence in the module doc.
-    pub fn rate_for(&self, sku: SkuId, category: &str, point_override: Option<Rate>) -> Rate {
+    pub fn rate_for(
+        &self,
+        product_rate: Option<Rate>,
+        category: &str,
+        point_override: Option<Rate>,
+    ) -> Rate {
         point_override
-            .or_else(|| self.by_product.get(&sku).copied())
+            .or(product_rate)
             .or_else(|| self.by_category.get(category).copied())
             .unwrap_or(self.default)
     }
@@ -122,17 +127,18 @@ mod tests {
 
     #[test]
     fn point_override_beats_product_beats_category_beats_default() {
-        let sku = SkuId::new();
         let mut rates = CommissionRates {
             default: Rate(500),
             ..Default::default()
         };
-        assert_eq!(rates.rate_for(sku, "蔬菜", None), Rate(500));
+        assert_eq!(rates.rate_for(None, "蔬菜", None), Rate(500));
         rates.by_category.insert("蔬菜".into(), Rate(800));
-        assert_eq!(rates.rate_for(sku, "蔬菜", None), Rate(800));
-        rates.by_product.insert(sku, Rate(1_200));
-        assert_eq!(rates.rate_for(sku, "蔬菜", None), Rate(1_200));
-        assert_eq!(rates.rate_for(sku, "蔬菜", Some(Rate(2_000))), Rate(2_000));
+        assert_eq!(rates.rate_for(None, "蔬菜", None), Rate(800));
+        assert_eq!(rates.rate_for(Some(Rate(1_200)), "蔬菜", None), Rate(1_200));
+        assert_eq!(
+            rates.rate_for(Some(Rate(1_200)), "蔬菜", Some(Rate(2_000))),
+            Rate(2_000)
+        );
     }
 
     #[test]
