@@ -56,7 +56,9 @@ pub enum PickupQrError {
     UnsupportedVersion(String),
     #[error("this Linli pickup QR is damaged ({0}); scan again or type the 7-digit code")]
     Malformed(&'static str),
-    #[error("this Linli pickup QR was misread (checksum mismatch); scan again or type the 7-digit code")]
+    #[error(
+        "this Linli pickup QR was misread (checksum mismatch); scan again or type the 7-digit code"
+    )]
     ChecksumMismatch,
 }
 
@@ -149,7 +151,10 @@ impl PickupQr {
             return Err(PickupQrError::Malformed("no format version"));
         };
         if version != FORMAT_VERSION.to_string() {
-            if !version.is_empty() && version.len() <= 3 && version.bytes().all(|b| b.is_ascii_digit()) {
+            if !version.is_empty()
+                && version.len() <= 3
+                && version.bytes().all(|b| b.is_ascii_digit())
+            {
                 return Err(PickupQrError::UnsupportedVersion(version.to_string()));
             }
             return Err(PickupQrError::Malformed("bad format version"));
@@ -169,7 +174,8 @@ impl PickupQr {
         if code.len() != crate::pickup_code::CODE_DIGITS {
             return Err(PickupQrError::Malformed("bad pickup code"));
         }
-        let code = PickupCode::parse(code).map_err(|_| PickupQrError::Malformed("bad pickup code"))?;
+        let code =
+            PickupCode::parse(code).map_err(|_| PickupQrError::Malformed("bad pickup code"))?;
         Ok(PickupQr { point, code })
     }
 }
@@ -286,23 +292,35 @@ mod tests {
         let text = sample().encode();
         // Change one digit of the pickup code.
         let changed = text.replacen(":0012345:", ":0012346:", 1);
-        assert_eq!(PickupQr::parse(&changed), Err(PickupQrError::ChecksumMismatch));
+        assert_eq!(
+            PickupQr::parse(&changed),
+            Err(PickupQrError::ChecksumMismatch)
+        );
     }
 
     #[test]
     fn refuses_foreign_codes_by_kind() {
         let foreign = |s| PickupQr::parse(s).unwrap_err();
-        assert_eq!(foreign("wxp://f2f0abc"), PickupQrError::Foreign(ForeignQr::PaymentCode));
+        assert_eq!(
+            foreign("wxp://f2f0abc"),
+            PickupQrError::Foreign(ForeignQr::PaymentCode)
+        );
         assert_eq!(
             foreign("https://qr.alipay.com/fkx1234"),
             PickupQrError::Foreign(ForeignQr::PaymentCode)
         );
-        assert_eq!(foreign("134567890123456789"), PickupQrError::Foreign(ForeignQr::PaymentCode));
+        assert_eq!(
+            foreign("134567890123456789"),
+            PickupQrError::Foreign(ForeignQr::PaymentCode)
+        );
         assert_eq!(
             foreign("https://example.com/shop"),
             PickupQrError::Foreign(ForeignQr::WebAddress)
         );
-        assert_eq!(foreign("WIFI:S:shop;T:WPA;P:x;;"), PickupQrError::Foreign(ForeignQr::Other));
+        assert_eq!(
+            foreign("WIFI:S:shop;T:WPA;P:x;;"),
+            PickupQrError::Foreign(ForeignQr::Other)
+        );
         let msg = foreign("wxp://f2f0abc").to_string();
         assert!(msg.contains("payment code"), "{msg}");
         assert!(foreign("wxp://f2f0abc").message_zh().contains("付款码"));
@@ -318,7 +336,14 @@ mod tests {
 
     #[test]
     fn refuses_malformed_linli_texts() {
-        for text in ["LINLI", "LINLI1", "LINLI1:", "LINLI1:A:B", "LINLIX:A:B:C", "LINLI1:::"] {
+        for text in [
+            "LINLI",
+            "LINLI1",
+            "LINLI1:",
+            "LINLI1:A:B",
+            "LINLIX:A:B:C",
+            "LINLI1:::",
+        ] {
             assert!(
                 matches!(PickupQr::parse(text), Err(PickupQrError::Malformed(_))),
                 "{text}"
