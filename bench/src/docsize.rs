@@ -32,7 +32,7 @@ pub fn run() -> anyhow::Result<()> {
     let orders = sample_orders(
         &SampleCatalog::new(3),
         &key,
-        Millis(1_763_770_000_000),
+        Millis(1_795_312_000_000),
         ORDERS,
         4,
     );

@@ -3,7 +3,12 @@
 
 use clap::{Parser, Subcommand};
 
+mod docsize;
+mod ingest;
+mod qr;
+mod qr_printed;
 mod stats;
+mod verify;
 
 #[derive(Parser)]
 #[command(about = "Linli benchmarks")]
@@ -14,9 +19,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// The pickup QR scanner on real photos, generated labels and live frames.
+    Qr(qr::QrArgs),
+    /// Verify a pickup code at a point holding 10,000 orders, against a raw SELECT.
+    Verify,
+    /// A 500-order point-day document: size, load-and-project, per-order writes.
+    Docsize,
+    /// Consumer orders through the sync server over HTTP, against plain SQLite inserts.
+    Ingest,
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
+        Bench::Qr(args) => qr::run(args),
+        Bench::Verify => verify::run(),
+        Bench::Docsize => docsize::run(),
+        Bench::Ingest => ingest::run(),
     }
 }

@@ -36,6 +36,9 @@ pub struct QrArgs {
     /// Also run every stage alone on every photo (for tuning the stage order).
     #[arg(long)]
     each_stage: bool,
+    /// How many printed bag labels (PDF → pdftoppm → photographed) to decode.
+    #[arg(long, default_value_t = 300)]
+    printed_labels: usize,
     /// Save the generated label photos that did not decode here, as PNG.
     #[arg(long)]
     save_misses: Option<PathBuf>,
@@ -141,6 +144,7 @@ pub fn run(args: QrArgs) -> anyhow::Result<()> {
         each_stage("photos", &cases);
     }
     labels(args.labels, args.each_stage, args.save_misses.as_deref())?;
+    crate::qr_printed::printed_labels(args.printed_labels)?;
     live(args.live_seconds)?;
 
     let mut linli_times = linli.times.clone();

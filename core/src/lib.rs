@@ -3,21 +3,27 @@
 //! scanner. No Tauri and no HTTP server live here: the shells call into this crate.
 
 pub mod after_sale;
+pub mod business_day;
+pub mod catalog;
 pub mod commission;
 pub mod counter;
 pub mod cutoff;
 pub mod delivery;
 pub mod demo;
 pub mod doc;
+pub mod geo;
 pub mod handover;
 pub mod ids;
 pub mod lang;
 pub mod money;
 pub mod order;
+pub mod ordering;
 pub mod pickup;
 pub mod pickup_code;
 pub mod pickup_qr;
 pub mod point_day;
+#[cfg(feature = "print")]
+pub mod print;
 pub mod replica;
 #[cfg(feature = "scanner")]
 pub mod scanner;

@@ -23,7 +23,7 @@ fn sample(n: usize) -> (PointId, Vec<SampleOrder>, PointDayDoc) {
     let orders = sample_orders(
         &SampleCatalog::new(7),
         &key,
-        Millis(1_763_770_000_000),
+        Millis(1_795_312_000_000),
         n,
         8,
     );
@@ -86,7 +86,7 @@ fn stamp(devices: &[DeviceId], d: usize, t: i64) -> CounterStamp {
     CounterStamp {
         device: devices[d],
         leader: format!("店员{d}"),
-        at: Millis(1_763_790_000_000 + t * 60_000),
+        at: Millis(1_795_330_000_000 + t * 60_000),
     }
 }
 
@@ -156,7 +156,7 @@ fn apply(
         }
         Op::Void { o, refund, t } => {
             let id = order_ids[o % order_ids.len()];
-            let at = Millis(1_763_790_000_000 + t * 60_000);
+            let at = Millis(1_795_330_000_000 + t * 60_000);
             if refund {
                 docs[0].refund_order(id, at).unwrap();
             } else {

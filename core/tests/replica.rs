@@ -3,6 +3,7 @@
 
 use linli_core::counter::CodeMethod;
 use linli_core::demo::{sample_day_doc, sample_orders, SampleCatalog, SampleOrder};
+use linli_core::doc::PointDayDoc;
 use linli_core::handover::{HandoverLine, HandoverLineError, HandoverRequest};
 use linli_core::ids::{DeviceId, PointId};
 use linli_core::pickup::PickupRefusal;
@@ -20,6 +21,9 @@ struct Counter {
     point: PointId,
     device: DeviceId,
     orders: Vec<SampleOrder>,
+    /// The server's copy of the day: later server facts are written here, so they
+    /// land in the same maps the replica already holds.
+    server: PointDayDoc,
 }
 
 fn counter(n: usize) -> Counter {
@@ -29,7 +33,7 @@ fn counter(n: usize) -> Counter {
     let device = DeviceId::new();
     let key = CodeKey::from_bytes([9; 32]);
     let catalog = SampleCatalog::new(1);
-    let orders = sample_orders(&catalog, &key, Millis(1_763_770_000_000), n, 2);
+    let orders = sample_orders(&catalog, &key, Millis(1_795_312_000_000), n, 2);
     let mut doc = sample_day_doc(point, DAY, &orders).unwrap();
     let mut replica = Replica::open(&path).unwrap();
     replica
@@ -48,6 +52,7 @@ fn counter(n: usize) -> Counter {
         point,
         device,
         orders,
+        server: doc,
     }
 }
 
@@ -148,12 +153,12 @@ fn each_bad_code_gets_its_own_reason_and_changes_nothing() {
 #[test]
 fn cancelled_and_refunded_orders_are_refused_with_the_time() {
     let mut c = counter(5);
-    let mut server = sample_day_doc(c.point, DAY, &c.orders).unwrap();
+    let server = &mut c.server;
     server
-        .cancel_order(c.orders[0].facts.id, Millis(1_763_780_000_000))
+        .cancel_order(c.orders[0].facts.id, Millis(1_795_320_000_000))
         .unwrap();
     server
-        .refund_order(c.orders[1].facts.id, Millis(1_763_780_060_000))
+        .refund_order(c.orders[1].facts.id, Millis(1_795_320_060_000))
         .unwrap();
     c.replica.import_document(&server.save()).unwrap();
     c.replica.accept_delivery(DAY).unwrap();
@@ -274,7 +279,7 @@ fn a_corrupt_document_is_refused_and_the_others_still_open() {
     let other_orders = sample_orders(
         &SampleCatalog::new(1),
         &key,
-        Millis(1_763_856_000_000),
+        Millis(1_795_398_400_000),
         5,
         3,
     );

@@ -3,7 +3,7 @@
 /// The fixed point-day that the crash tests' counter works through.
 pub mod torture {
     use linli_core::demo::{sample_day_doc, sample_orders, SampleCatalog, SampleOrder};
-    use linli_core::doc::{DocError, PointDayDoc};
+    use linli_core::doc::PointDayDoc;
     use linli_core::ids::{DeviceId, PointId};
     use linli_core::pickup_code::CodeKey;
     use linli_core::replica::DeviceIdentity;
@@ -36,13 +36,13 @@ pub mod torture {
         sample_orders(
             &SampleCatalog::new(11),
             &key(),
-            Millis(1_763_770_000_000),
+            Millis(1_795_312_000_000),
             n,
             12,
         )
     }
 
-    pub fn day_doc(orders: &[SampleOrder]) -> Result<PointDayDoc, DocError> {
-        sample_day_doc(point(), DAY, orders)
+    pub fn day_doc(orders: &[SampleOrder]) -> anyhow::Result<PointDayDoc> {
+        Ok(sample_day_doc(point(), DAY, orders)?)
     }
 }

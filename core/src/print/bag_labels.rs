@@ -37,6 +37,13 @@ const TAIL_PT: f32 = 13.0;
 const DETAIL_PT: f32 = 7.0;
 const ITEM_LINES: usize = 3;
 
+/// Where the QR symbol's centre sits on the label, in mm from the top-left corner
+/// (the scanner's tests aim their simulated camera at it).
+pub const QR_CENTRE_MM: (f32, f32) = (
+    LABEL_WIDTH_MM - MARGIN_MM - QR_SIDE_MM / 2.0,
+    MARGIN_MM + QR_SIDE_MM / 2.0,
+);
+
 /// One 60×40 mm page per order, in the order given.
 pub fn bag_labels(font: &PrintFont, labels: &[BagLabel]) -> Result<Vec<u8>, PrintError> {
     if labels.is_empty() {

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use printpdf::ParsedFont;
 
-pub use bag_labels::{bag_labels, BagLabel, LABEL_HEIGHT_MM, LABEL_WIDTH_MM};
+pub use bag_labels::{bag_labels, BagLabel, LABEL_HEIGHT_MM, LABEL_WIDTH_MM, QR_CENTRE_MM};
 pub use commission_statement::{
     commission_statement, CommissionKind, CommissionRow, CommissionStatement,
 };

@@ -17,8 +17,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::Migrations;
 
 pub use actions::HandoverReceipt;
-pub use store::DocumentHealth;
 pub use queries::{CommissionSummary, OrderCard, OrderCardLine, OrderList, OrderRow};
+pub use store::DocumentHealth;
 
 use crate::doc::{DocError, PointDayDoc};
 use crate::handover::HandoverLineError;

@@ -145,10 +145,14 @@ impl Replica {
             .prepare_cached(&sql)?
             .query_row([digest.0.as_slice()], |r| {
                 let order = order_row(r)?;
-                let last = match (r.get::<_, Option<i64>>(13)?, r.get::<_, Option<String>>(14)?) {
+                let last = match (
+                    r.get::<_, Option<i64>>(13)?,
+                    r.get::<_, Option<String>>(14)?,
+                ) {
                     (Some(at), Some(d)) => Some((
                         Millis(at),
-                        d.parse::<DeviceId>().map_err(|_| bad("last_handover_device"))?,
+                        d.parse::<DeviceId>()
+                            .map_err(|_| bad("last_handover_device"))?,
                     )),
                     _ => None,
                 };

@@ -3,7 +3,7 @@
 //!
 //! `rxing` (a pure-Rust port of ZXing) is the fastest and reads the most real photos;
 //! `rqrr`, behind preprocessing, reads the generated label photos rxing misses (see
-//! docs/decisions/0006-qr-decoder.md).
+//! docs/decisions/0003-qr-decoder.md).
 
 use image::GrayImage;
 use rxing::common::HybridBinarizer;

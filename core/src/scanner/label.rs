@@ -1,8 +1,8 @@
 //! Generated test frames: Linli bag labels as the counter's printer makes them
 //! (~150 dpi), then "photographed" — scaled, turned, tilted, blurred, unevenly lit,
 //! glared and noised — so the scanner is tested on our own codes the way a tablet
-//! camera sees them. (Printing the labels as PDF comes later; the QR and its quiet
-//! zone are the same.)
+//! camera sees them. `photograph` also takes a real printed label (the bag-label
+//! PDF rasterised by `pdftoppm`): the `qr` bench checks both.
 
 use image::GrayImage;
 use rand::rngs::StdRng;

@@ -8,7 +8,7 @@
 //! - [`pipeline`]: the [`Decoder`] that tries preprocessing variants ([`preprocess`],
 //!   [`warp`]) cheapest first under a per-frame time budget, with two decoders ([`engines`]:
 //!   `rxing` and `rqrr`) isolated by [`guard`] so a decoder panic is caught and counted,
-//!   never propagated. Why two: docs/decisions/0006-qr-decoder.md.
+//!   never propagated. Why two: docs/decisions/0003-qr-decoder.md.
 //! - [`live`]: the [`LiveScanner`] that keeps up with a camera by always decoding the
 //!   newest frame and dropping stale ones.
 

@@ -3,7 +3,7 @@
 //! pickup payload), under a per-frame time budget.
 //!
 //! The order of [`Stage`]s comes from measurement on the ZXing photo set and on
-//! generated label photos (docs/BENCHMARKS.md `## qr`, docs/decisions/0006-qr-decoder.md):
+//! generated label photos (docs/BENCHMARKS.md `## qr`, docs/decisions/0003-qr-decoder.md):
 //! rxing settles most frames in about a millisecond, rqrr stages with their
 //! preprocessing rescue the rest at a higher price, the costliest last.
 

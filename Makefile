@@ -1,0 +1,65 @@
+# Linli: `make demo` and `make test` are the whole set-up on a fresh Debian 12
+# machine (Rust toolchain and Node >= 20.19 present; Debian packages are
+# installed here when missing).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+# Where cargo puts binaries; CI points CARGO_TARGET_DIR at a cache.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+APP_BIN := $(TARGET_DIR)/debug/linli-app
+SERVER_BIN := $(TARGET_DIR)/debug/linli-sync-server
+# npm writes this after every install, so it is newer than the lock file
+# exactly when node_modules matches it.
+UI_INSTALLED := ui/node_modules/.package-lock.json
+
+# One thing at a time, in the order listed: cargo already uses every core, and
+# the order below puts cheap checks first.
+.NOTPARALLEL:
+
+.PHONY: help deps ui ui-test build fmt-check clippy cargo-test smoke test demo
+
+help:
+	@echo "make demo   build, start the sync server, open the app"
+	@echo "make test   formatting, lints, Rust and UI tests, app smoke test"
+
+deps:
+	scripts/install-deps.sh
+
+$(UI_INSTALLED): ui/package.json ui/package-lock.json | deps
+	cd ui && npm ci --no-audit --no-fund
+
+# ui/dist is embedded into the app at compile time, so it is built before any
+# cargo command that compiles linli-app (clippy and tests included).
+ui: $(UI_INSTALLED)
+	cd ui && npm run build
+
+ui-test: $(UI_INSTALLED)
+	cd ui && npm test
+
+# One cargo invocation builds the app, the server and every test target, so
+# they share one feature resolution: `cargo test` then compiles nothing anew,
+# where a separate `cargo build -p linli-app` would resolve features
+# differently and rebuild most of the dependency tree (about 10 minutes cold).
+build: ui
+	$(CARGO) build --workspace --bins --tests
+
+fmt-check:
+	$(CARGO) fmt --all --check
+
+clippy: ui
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+cargo-test: build
+	$(CARGO) test --workspace
+
+smoke: build
+	scripts/app-smoke.sh $(APP_BIN) artifacts/app-smoke.png
+
+# Cheap checks first so a formatting slip fails in seconds, not minutes.
+test: deps fmt-check ui-test clippy cargo-test smoke
+
+demo: deps build
+	scripts/demo.sh $(APP_BIN) $(SERVER_BIN)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `make demo`: starts the sync server in demo mode on its embedded SQLite in
+# the background, then opens the app. When the app stops, so does the server.
+#
+#   scripts/demo.sh PATH/TO/linli-app PATH/TO/linli-sync-server
+set -euo pipefail
+
+app=${1:?usage: demo.sh APP SERVER}
+server=${2:?usage: demo.sh APP SERVER}
+dir=artifacts/demo
+listen=${LINLI_DEMO_LISTEN:-127.0.0.1:8087}
+pidfile=$dir/sync-server.pid
+log=$dir/sync-server.log
+mkdir -p "$dir"
+
+# A server left behind by an earlier demo that was killed hard holds the port.
+if [ -s "$pidfile" ]; then
+  old=$(cat "$pidfile")
+  if grep -qa linli-sync-server "/proc/$old/cmdline" 2>/dev/null; then
+    echo "demo: stopping the sync server left from an earlier demo (pid $old)"
+    kill "$old" || true
+  fi
+  rm -f "$pidfile"
+fi
+
+"$server" demo --listen "$listen" --db "$dir/linli-server.sqlite3" >"$log" 2>&1 &
+echo $! >"$pidfile"
+stop_server() {
+  local pid
+  pid=$(cat "$pidfile" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+  echo "demo: sync server stopped (log: $log)"
+}
+trap stop_server EXIT
+
+for _ in $(seq 100); do
+  if curl -fsS "http://$listen/healthz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "demo: the sync server did not start; its log:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "demo: sync server up at http://$listen/healthz -> $(curl -fsS "http://$listen/healthz")"
+echo "demo: server log $log, database $dir/linli-server.sqlite3"
+
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  echo "demo: opening the app; close its window to stop the demo"
+  "$app"
+else
+  echo "demo: no DISPLAY here, so the app runs on a virtual display (Xvfb) and is shown as a screenshot"
+  LINLI_HOLD=1 scripts/app-smoke.sh "$app" "$dir/app.png"
+fi

@@ -1,0 +1,140 @@
+//! Signing in and staff accounts.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, SecondsFormat, Utc};
+use linli_core::time::Millis;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{created, Created};
+use crate::http::auth::TOKEN_TTL_MS;
+use crate::http::{ApiError, ApiJson, AppState, ErrorBody, Principal, Role, StaffAuth};
+use crate::store::{NewStaff, StaffLoginError, StaffMember, Store, MAX_PASSWORD_CHARS};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginAnswer {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub role: Role,
+    /// RFC 3339, UTC; sign in again after it.
+    pub expires_at: String,
+    pub staff_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisabledRequest {
+    pub disabled: bool,
+}
+
+const BAD_CREDENTIALS: &str = "wrong username or password";
+
+/// Signs a member of staff in. A wrong password and an unknown username get the
+/// same answer.
+#[utoipa::path(post, path = "/api/platform/login", tag = "platform staff",
+    request_body = LoginRequest,
+    responses((status = 200, body = LoginAnswer),
+        (status = 401, body = ErrorBody, description = "wrong username or password"),
+        (status = 403, body = ErrorBody, description = "the account is disabled"),
+        (status = 422, body = ErrorBody)))]
+pub async fn login<S: Store>(
+    State(st): State<AppState<S>>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Json<LoginAnswer>, ApiError> {
+    // No account has a longer password; refusing early keeps hashing cheap.
+    if req.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(ApiError::Unauthenticated(BAD_CREDENTIALS.into()));
+    }
+    let (id, role) = st
+        .store
+        .staff_login(req.username, req.password)
+        .await
+        .map_err(|e| match e {
+            StaffLoginError::BadCredentials => ApiError::Unauthenticated(BAD_CREDENTIALS.into()),
+            StaffLoginError::Disabled => ApiError::Forbidden(e.to_string()),
+            StaffLoginError::Store(e) => e.into(),
+        })?;
+    tracing::info!(staff = %id, role = role.as_str(), "staff signed in");
+    let now = Millis::now();
+    let token = st.tokens.issue(
+        &Principal::Staff {
+            id: id.clone(),
+            role,
+        },
+        now,
+    );
+    let expires_at = DateTime::<Utc>::from_timestamp_millis(now.0 + TOKEN_TTL_MS)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .ok_or_else(|| ApiError::Internal("token expiry out of range".into()))?;
+    Ok(Json(LoginAnswer {
+        token,
+        role,
+        expires_at,
+        staff_id: id,
+    }))
+}
+
+/// Creates a staff account (admins only).
+#[utoipa::path(post, path = "/api/platform/staff", tag = "platform staff",
+    request_body = NewStaff,
+    responses((status = 201, body = Created), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_staff<S: Store>(
+    State(st): State<AppState<S>>,
+    auth: StaffAuth,
+    ApiJson(req): ApiJson<NewStaff>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    auth.require(Role::Admin)?;
+    let username = req.username.clone();
+    let id = st.store.create_staff(req).await?;
+    tracing::info!(staff = %id, %username, by = %auth.id, "staff account created");
+    Ok(created(id))
+}
+
+/// Every staff account, oldest first (admins only). Password hashes are never answered.
+#[utoipa::path(get, path = "/api/platform/staff", tag = "platform staff",
+    responses((status = 200, body = Vec<StaffMember>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_staff<S: Store>(
+    State(st): State<AppState<S>>,
+    auth: StaffAuth,
+) -> Result<Json<Vec<StaffMember>>, ApiError> {
+    auth.require(Role::Admin)?;
+    Ok(Json(st.store.list_staff().await?))
+}
+
+/// Disables an account (it can no longer sign in) or enables it again (admins only).
+/// Tokens already issued stay valid until they expire (at most 12 hours).
+#[utoipa::path(put, path = "/api/platform/staff/{id}/disabled", tag = "platform staff",
+    params(("id" = String, Path, description = "staff id")),
+    request_body = DisabledRequest,
+    responses((status = 200, body = StaffMember), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn set_disabled<S: Store>(
+    State(st): State<AppState<S>>,
+    auth: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DisabledRequest>,
+) -> Result<Json<StaffMember>, ApiError> {
+    auth.require(Role::Admin)?;
+    if req.disabled && id == auth.id {
+        return Err(ApiError::Refused(
+            "you cannot disable your own account".into(),
+        ));
+    }
+    let m = st.store.set_staff_disabled(id, req.disabled).await?;
+    tracing::info!(staff = %m.id, disabled = m.disabled, by = %auth.id, "staff account changed");
+    Ok(Json(m))
+}

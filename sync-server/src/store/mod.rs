@@ -1,0 +1,208 @@
+//! Storage behind the platform logic. Handlers talk to `Store`; the embedded SQLite
+//! implementation is `SqliteStore`, and a PostgreSQL one can follow without touching
+//! a handler. The rules (validation, order planning, cutoff sums) live in linli-core;
+//! a store only makes them atomic and durable.
+
+mod consumer;
+mod ledger;
+mod payments;
+mod platform;
+mod platform_store;
+mod sqlite;
+mod sqlite_consumer;
+mod sqlite_ledger;
+mod sqlite_platform;
+mod sqlite_staff;
+mod sqlite_wave;
+mod staff;
+mod wave;
+mod writer;
+
+use std::future::Future;
+
+use linli_core::catalog::FieldError;
+use linli_core::ids::{ConsumerId, OrderId, PointId};
+use linli_core::money::Fen;
+use linli_core::ordering::{OrderRefusal, RequestedLine};
+use linli_core::time::Millis;
+use serde::{Deserialize, Serialize};
+
+pub use consumer::{
+    CatalogItem, ConsumerAccount, ConsumerOrder, ConsumerOrderLine, ConsumerOrderStatus,
+    ConsumerStore, PointPlace,
+};
+pub use ledger::{
+    CommissionEntry, Decision, EntryKind, HandoverOutcome, LedgerError, LedgerException,
+    LedgerPage, LedgerStore, LedgerTotals, NewPeriod, PointSettlement, PointStatement,
+    RefundOutcome, SettlementPeriod, StatementRow, Withdrawal, WithdrawalStatus,
+    HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
+};
+pub use payments::{
+    ChargeRequest, PayAtPickup, PaymentError, PaymentReceipt, Payments, TestProvider,
+};
+pub use platform::{NewPoint, NewRegion, NewRoute, NewSupplier, PointStatus};
+pub use platform_store::{
+    allowed_moves, check_transition, PageRequest, PlatformStore, Point, PointFilter, PointPage,
+    PointTransition, ProductChange, ProductFilter, ProductPage, ProductRecord, Region, RegionPage,
+    Route, RoutePage, RouteStop, SaleWindowBody, Supplier, SupplierPage, MAX_PAGE,
+};
+pub use sqlite::SqliteStore;
+pub use staff::{NewStaff, StaffLoginError, StaffMember, StaffStore, MAX_PASSWORD_CHARS};
+pub use wave::{
+    DeliverySheet, DeliveryStop, PurchaseOrder, PurchaseOrderLine, RegionCutoff, RouteRef,
+    SheetLine, SupplierRef, WaveDeliverySheets, WaveInfo, WavePurchaseOrders, WaveStore,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Refused(#[from] OrderRefusal),
+    #[error("invalid input: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("this idempotency key was already used for a different order")]
+    KeyReused,
+    #[error("pickup point {0} is not approved for orders")]
+    PointNotApproved(PointId),
+    #[error("pickup point {0} is on no route, so its region cannot run cutoff")]
+    PointWithoutRoute(PointId),
+    #[error("order {0} has shipped (its wave is frozen); file an after-sale claim instead")]
+    AlreadyShipped(OrderId),
+    #[error("storage failed: {0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Internal(e.to_string())
+    }
+}
+
+impl From<linli_core::doc::DocError> for StoreError {
+    fn from(e: linli_core::doc::DocError) -> Self {
+        StoreError::Internal(e.to_string())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    PayAtPickup,
+    TestProvider,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::PayAtPickup => "pay_at_pickup",
+            PaymentMethod::TestProvider => "test_provider",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceOrder {
+    pub consumer: ConsumerId,
+    pub point: PointId,
+    pub lines: Vec<RequestedLine>,
+    pub idempotency_key: String,
+    pub payment: PaymentMethod,
+    pub at: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedLine {
+    pub sku: String,
+    pub name: String,
+    pub qty: u32,
+    pub unit_price: Fen,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedOrder {
+    pub id: OrderId,
+    pub point: PointId,
+    pub day: String,
+    pub number: String,
+    pub code: String,
+    pub qr_payload: String,
+    pub paid: Fen,
+    pub points_earned: u64,
+    pub lines: Vec<PlacedLine>,
+    /// True when this answers a retry of an order already placed with the same key.
+    pub replayed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaveSummary {
+    pub region: String,
+    pub day: String,
+    pub orders: u64,
+    pub units: u64,
+    pub suppliers: usize,
+    pub points: usize,
+    /// False when the wave was already frozen and nothing changed.
+    pub created: bool,
+}
+
+/// What the platform logic needs from storage. Every method is one atomic step.
+pub trait Store:
+    ConsumerStore + LedgerStore + PlatformStore + StaffStore + WaveStore + Clone + Send + Sync + 'static
+{
+    /// Proves the database answers and its schema is in place.
+    fn health(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The key that signs access tokens: made once, kept with the data, so tokens
+    /// survive a restart and a restored backup keeps its sessions.
+    fn token_key(&self) -> impl Future<Output = Result<[u8; 32], StoreError>> + Send;
+    fn create_region(
+        &self,
+        r: NewRegion,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    fn create_route(&self, r: NewRoute) -> impl Future<Output = Result<String, StoreError>> + Send;
+    fn create_point(&self, p: NewPoint)
+        -> impl Future<Output = Result<PointId, StoreError>> + Send;
+    fn set_point_status(
+        &self,
+        point: PointId,
+        status: PointStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn create_supplier(
+        &self,
+        s: NewSupplier,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    fn upsert_product(
+        &self,
+        p: linli_core::catalog::Product,
+        stock: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn create_consumer(
+        &self,
+        name: String,
+        phone: String,
+    ) -> impl Future<Output = Result<ConsumerId, StoreError>> + Send;
+    /// Reserves stock, enforces limits and sale windows, honours the idempotency key,
+    /// draws the pickup code and writes the order into its point-day document.
+    fn place_order(
+        &self,
+        o: PlaceOrder,
+    ) -> impl Future<Output = Result<PlacedOrder, StoreError>> + Send;
+    /// Freezes a region's wave for `day`: purchase orders, delivery sheets and the
+    /// expected lines of every point-day document. Running it twice changes nothing.
+    fn run_cutoff(
+        &self,
+        region: String,
+        day: String,
+        at: Millis,
+    ) -> impl Future<Output = Result<WaveSummary, StoreError>> + Send;
+    fn stock_of(
+        &self,
+        sku: linli_core::ids::SkuId,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+    /// The saved point-day document, if any order was placed for it.
+    fn point_day_document(
+        &self,
+        point: PointId,
+        day: String,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send;
+}

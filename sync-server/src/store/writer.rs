@@ -1,0 +1,247 @@
+//! The single writer: one thread owns the SQLite write connection and commits jobs
+//! in groups. Each job runs inside its own savepoint, so a refused order rolls back
+//! alone; the group shares one transaction and one fsync, which is what lets an
+//! embedded SQLite take thousands of orders a second. A job's answer is delivered
+//! only after the group's commit, so an acknowledged order is on disk.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use linli_core::doc::PointDayDoc;
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::oneshot;
+
+use super::StoreError;
+
+/// Jobs committed together at most.
+const GROUP: usize = 256;
+/// Incremental chunks kept per document before it is rewritten as one snapshot.
+const COMPACT_AFTER_CHUNKS: i64 = 256;
+/// How often the background thread copies the WAL back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// WAL pages past which the writer checkpoints by itself: a backstop for when the
+/// background thread cannot keep up, never the usual path.
+const WRITER_CHECKPOINT_PAGES: i64 = 16_384;
+
+/// Point-day documents kept in memory by the writer, with the keys a job touched
+/// so that a rolled-back job cannot leave a document ahead of the file.
+#[derive(Default)]
+pub(super) struct DocCache {
+    docs: HashMap<String, PointDayDoc>,
+    touched: HashSet<String>,
+}
+
+impl DocCache {
+    /// The document for `key`, loaded from its chunks, or `None` if it has none.
+    pub fn get(
+        &mut self,
+        conn: &Connection,
+        key: &str,
+    ) -> Result<Option<&mut PointDayDoc>, StoreError> {
+        self.touched.insert(key.to_string());
+        if !self.docs.contains_key(key) {
+            let mut stmt = conn
+                .prepare_cached("SELECT bytes FROM doc_chunks WHERE doc_key = ?1 ORDER BY seq")?;
+            let mut rows = stmt.query([key])?;
+            let mut bytes = Vec::new();
+            while let Some(r) = rows.next()? {
+                bytes.extend_from_slice(r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
+            }
+            if bytes.is_empty() {
+                return Ok(None);
+            }
+            self.docs
+                .insert(key.to_string(), PointDayDoc::load(&bytes)?);
+        }
+        Ok(self.docs.get_mut(key))
+    }
+
+    pub fn insert(&mut self, key: &str, doc: PointDayDoc) -> &mut PointDayDoc {
+        self.touched.insert(key.to_string());
+        self.docs.entry(key.to_string()).or_insert(doc)
+    }
+
+    fn forget_touched(&mut self) {
+        for k in self.touched.drain() {
+            self.docs.remove(&k);
+        }
+    }
+}
+
+/// Appends what changed in `doc` since its last save as a chunk of `key`.
+pub(super) fn store_changes(
+    conn: &Connection,
+    key: &str,
+    doc: &mut PointDayDoc,
+    new_document: bool,
+) -> Result<(), StoreError> {
+    let bytes = if new_document {
+        doc.save()
+    } else {
+        doc.save_incremental()
+    };
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    // Sequence numbers of a document are contiguous (compaction rewrites it as one
+    // chunk at the next number), so the count is max − min + 1. Each bound is one
+    // index seek; a count(*) would read every chunk's bytes, on every order. (Were
+    // there ever a gap, the estimate would only run high and compact a little early.)
+    let bound = |sql| optional::<Option<i64>>(conn, sql, [key]).map(Option::flatten);
+    let last = bound("SELECT max(seq) FROM doc_chunks WHERE doc_key = ?1")?;
+    let first = bound("SELECT min(seq) FROM doc_chunks WHERE doc_key = ?1")?;
+    let (next, count) = match (first, last) {
+        (Some(first), Some(last)) => (last + 1, last - first + 1),
+        _ => (0, 0),
+    };
+    if count >= COMPACT_AFTER_CHUNKS {
+        let snapshot = doc.save();
+        conn.execute("DELETE FROM doc_chunks WHERE doc_key = ?1", [key])?;
+        conn.prepare_cached("INSERT INTO doc_chunks (doc_key, seq, bytes) VALUES (?1, ?2, ?3)")?
+            .execute(params![key, next, snapshot])?;
+    } else {
+        conn.prepare_cached("INSERT INTO doc_chunks (doc_key, seq, bytes) VALUES (?1, ?2, ?3)")?
+            .execute(params![key, next, bytes])?;
+    }
+    Ok(())
+}
+
+struct Finished {
+    ok: bool,
+    deliver: Box<dyn FnOnce(bool) + Send>,
+}
+
+type Job = Box<dyn FnOnce(&Connection, &mut DocCache) -> Finished + Send>;
+
+#[derive(Clone)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Job>,
+    /// Stops the checkpoint thread when the last clone of the writer goes.
+    _checkpoints: Option<Arc<mpsc::Sender<()>>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`.
+    pub fn start(conn: Connection) -> std::io::Result<Self> {
+        let checkpoints = start_checkpoints(&conn);
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("linli-writer".into())
+            .spawn(move || run(conn, rx))?;
+        Ok(Writer {
+            jobs: tx,
+            _checkpoints: checkpoints,
+        })
+    }
+
+    /// Runs `f` on the writer inside a savepoint; resolves after the commit.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut DocCache) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn, docs| {
+            let result = f(conn, docs);
+            Finished {
+                ok: result.is_ok(),
+                deliver: Box::new(move |committed| {
+                    let answer = if committed || result.is_err() {
+                        result
+                    } else {
+                        Err(StoreError::Internal("the commit failed".into()))
+                    };
+                    let _ = tx.send(answer);
+                }),
+            }
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::Internal("the writer has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Internal("the writer dropped the job".into()))?
+    }
+}
+
+/// Moves WAL checkpoints off the writer: copying pages back into the database file
+/// and syncing it took about a tenth of the writer's time per order. The thread has
+/// its own connection; a PASSIVE checkpoint never blocks the writer. Without a file
+/// (or if the thread cannot start) the writer keeps SQLite's own checkpoints.
+fn start_checkpoints(conn: &Connection) -> Option<Arc<mpsc::Sender<()>>> {
+    let path = PathBuf::from(conn.path().filter(|p| !p.is_empty())?);
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("linli-checkpoint".into())
+        .spawn(move || {
+            let Ok(own) = Connection::open(&path) else {
+                return;
+            };
+            // Ends when the writer's last clone drops the sender.
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                if let Err(e) = own.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "background checkpoint failed; the writer's backstop remains");
+                }
+            }
+        })
+        .ok()?;
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+        .ok()?;
+    Some(Arc::new(stop))
+}
+
+fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+    let mut docs = DocCache::default();
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < GROUP {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut delivered = Vec::with_capacity(batch.len());
+        let committed = match conn.transaction() {
+            Ok(mut tx) => {
+                for job in batch {
+                    let Ok(sp) = tx.savepoint() else {
+                        delivered.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
+                        continue;
+                    };
+                    let done = job(&sp, &mut docs);
+                    if done.ok {
+                        let _ = sp.commit();
+                        docs.touched.clear();
+                    } else {
+                        drop(sp); // rolls back this job only
+                        docs.forget_touched();
+                    }
+                    delivered.push(done.deliver);
+                }
+                tx.commit().is_ok()
+            }
+            Err(_) => false,
+        };
+        if !committed {
+            // Nothing of the group is on disk: the cache must not remember it either.
+            docs.docs.clear();
+        }
+        for d in delivered {
+            d(committed);
+        }
+    }
+}
+
+/// Looks up one optional value; a small convenience for jobs.
+pub(super) fn optional<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<T>, StoreError> {
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params, |r| r.get(0))
+        .optional()?)
+}

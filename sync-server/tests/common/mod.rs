@@ -1,0 +1,81 @@
+//! A real server for the API tests: the real router over a real SQLite file on
+//! an OS-chosen loopback port, and an HTTP client that speaks to it.
+
+#![allow(dead_code)] // each test file uses its own part of the harness
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use linli_core::time::Millis;
+use linli_sync_server::http::{self, AppState, Principal, Role, TokenKeys};
+use linli_sync_server::store::{SqliteStore, Store};
+use serde_json::Value;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub store: SqliteStore,
+    pub db: PathBuf,
+    pub client: reqwest::Client,
+    tokens: TokenKeys,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.sqlite3");
+        let store = SqliteStore::open(&db).unwrap();
+        let tokens = TokenKeys::new(store.token_key().await.unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = http::router(AppState::new(store.clone(), tokens.clone()));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        TestServer {
+            addr,
+            store,
+            db,
+            client: reqwest::Client::new(),
+            tokens,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A token as the server would issue it, for tests that are not about signing in.
+    pub fn token(&self, who: &Principal) -> String {
+        self.tokens.issue(who, Millis::now())
+    }
+
+    pub fn staff_token(&self, role: Role) -> String {
+        self.token(&Principal::Staff {
+            id: format!("test-{}", role.as_str()),
+            role,
+        })
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        answer(req.send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        answer(req.send().await.unwrap()).await
+    }
+}
+
+/// Status and JSON body (`Null` when the body is empty or not JSON).
+pub async fn answer(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
