@@ -19,11 +19,11 @@ UI_INSTALLED := ui/node_modules/.package-lock.json
 # the order below puts cheap checks first.
 .NOTPARALLEL:
 
-.PHONY: help deps ui ui-test build fmt-check clippy cargo-test smoke test demo
+.PHONY: help deps ui ui-test build fmt-check clippy cargo-test smoke walkthrough test demo
 
 help:
 	@echo "make demo   build, start the sync server, open the app"
-	@echo "make test   formatting, lints, Rust and UI tests, app smoke test"
+	@echo "make test   formatting, lints, Rust and UI tests, app smoke test, API walkthrough"
 
 deps:
 	scripts/install-deps.sh
@@ -58,8 +58,12 @@ cargo-test: build
 smoke: build
 	scripts/app-smoke.sh $(APP_BIN) artifacts/app-smoke.png
 
+# The README's curl walkthrough against a real demo server: order, cutoff, PDFs.
+walkthrough: build
+	scripts/api-walkthrough.sh $(SERVER_BIN) artifacts/walkthrough
+
 # Cheap checks first so a formatting slip fails in seconds, not minutes.
-test: deps fmt-check ui-test clippy cargo-test smoke
+test: deps fmt-check ui-test clippy cargo-test smoke walkthrough
 
 demo: deps build
 	scripts/demo.sh $(APP_BIN) $(SERVER_BIN)

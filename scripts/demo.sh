@@ -23,7 +23,9 @@ if [ -s "$pidfile" ]; then
   rm -f "$pidfile"
 fi
 
-"$server" demo --listen "$listen" --db "$dir/linli-server.sqlite3" >"$log" 2>&1 &
+# A fresh city each time: the admin password is made at seeding and shown once.
+rm -f "$dir"/linli-server.sqlite3*
+"$server" demo --simulate --listen "$listen" --db "$dir/linli-server.sqlite3" >"$log" 2>&1 &
 echo $! >"$pidfile"
 stop_server() {
   local pid
@@ -46,6 +48,9 @@ for _ in $(seq 100); do
 done
 echo "demo: sync server up at http://$listen/healthz -> $(curl -fsS "http://$listen/healthz")"
 echo "demo: server log $log, database $dir/linli-server.sqlite3"
+password=$(sed -n 's/.*password=\([^ ]*\).*/\1/p' "$log" | head -1)
+echo "demo: API explorer http://$listen/docs/ — platform admin: admin / $password"
+echo "demo: a new order every 1–3 s (--simulate); README.md 'Try the platform API' walks through ordering, cutoff and the PDFs"
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "demo: opening the app; close its window to stop the demo"

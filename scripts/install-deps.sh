@@ -17,6 +17,8 @@ packages=(
   fonts-wqy-microhei
   # Benchmarks and tests: QR decoding reference, PDF to PNG
   zbar-tools poppler-utils
+  # The API walkthrough reads JSON answers
+  jq
   # Screenshots (`import -window root`)
   imagemagick
 )

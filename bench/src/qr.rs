@@ -144,7 +144,7 @@ pub fn run(args: QrArgs) -> anyhow::Result<()> {
         each_stage("photos", &cases);
     }
     labels(args.labels, args.each_stage, args.save_misses.as_deref())?;
-    crate::qr_printed::printed_labels(args.printed_labels)?;
+    crate::qr_printed::printed_labels(args.printed_labels, args.save_misses.as_deref())?;
     live(args.live_seconds)?;
 
     let mut linli_times = linli.times.clone();

@@ -21,7 +21,7 @@ use crate::stats::percentile;
 
 const DPI: f64 = 150.0;
 
-pub fn printed_labels(count: usize) -> anyhow::Result<()> {
+pub fn printed_labels(count: usize, save_misses: Option<&Path>) -> anyhow::Result<()> {
     if count == 0 {
         return Ok(());
     }
@@ -77,6 +77,10 @@ pub fn printed_labels(count: usize) -> anyhow::Result<()> {
             ok += 1;
         } else {
             misses.push(format!("#{i} {photo:?}"));
+            if let Some(dir) = save_misses {
+                std::fs::create_dir_all(dir)?;
+                frame.image.save(dir.join(format!("printed-{i}.png")))?;
+            }
         }
     }
     println!(
