@@ -1,13 +1,11 @@
 //! Cutoff on demand and on schedule, the frozen waves' purchase orders and delivery
 //! sheets, and their PDFs, over real HTTP against a real SQLite file.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::TestServer;
+use crate::common::TestServer;
 use linli_core::catalog::Product;
 use linli_core::ids::{ConsumerId, PointId, SkuId, SupplierId};
 use linli_core::money::Fen;

@@ -2,9 +2,7 @@
 //! platform's records with their validation, point status moves, leader
 //! applications, and paged, filtered lists.
 
-mod common;
-
-use common::{answer, TestServer};
+use crate::common::{answer, TestServer};
 use linli_core::ids::ConsumerId;
 use linli_sync_server::http::{Principal, Role};
 use linli_sync_server::store::{NewPoint, NewStaff, StaffStore, Store};

@@ -1,8 +1,6 @@
 //! Health, metrics, the OpenAPI document and the shared error behaviour, over HTTP.
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 
 #[tokio::test]
 async fn healthz_reports_ok() {

@@ -2,11 +2,9 @@
 //! contention, idempotency, refusals, isolation between consumers, cancel with
 //! refund, status, and who may call what.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::answer;
+use crate::common::answer;
 use linli_core::catalog::{Product, SaleWindow};
 use linli_core::counter::CounterStamp;
 use linli_core::delivery::Acceptance;

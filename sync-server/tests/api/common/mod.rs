@@ -1,8 +1,6 @@
 //! A real server for the API tests: the real router over a real SQLite file on
 //! an OS-chosen loopback port, and an HTTP client that speaks to it.
 
-#![allow(dead_code)] // each test file uses its own part of the harness
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

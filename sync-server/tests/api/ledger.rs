@@ -2,10 +2,8 @@
 //! settlement periods, statements and withdrawals; roles; the device pull. The
 //! store is tested directly on a real SQLite file, the endpoints over real HTTP.
 
-mod common;
-
+use crate::common::TestServer;
 use chrono::{NaiveDate, TimeZone};
-use common::TestServer;
 use linli_core::business_day::RegionClock;
 use linli_core::catalog::Product;
 use linli_core::handover::{HandoverLine, HandoverRequest};

@@ -2,12 +2,10 @@
 //! keep the rules, frozen past waves readable over HTTP, no duplicates on a second
 //! run, and the same city from the same seed.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use common::TestServer;
+use crate::common::TestServer;
 use linli_core::business_day::RegionClock;
 use linli_core::doc::PointDayDoc;
 use linli_core::time::Millis;
