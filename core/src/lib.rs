@@ -28,6 +28,7 @@ pub mod replica;
 #[cfg(feature = "scanner")]
 pub mod scanner;
 pub mod status;
+pub mod sync;
 pub mod time;
 
 /// This crate's version, shown by the app's status line so a counter can tell

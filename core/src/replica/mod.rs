@@ -8,6 +8,7 @@ mod actions;
 mod project;
 mod queries;
 mod store;
+mod sync;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,6 +20,7 @@ use rusqlite_migration::Migrations;
 pub use actions::HandoverReceipt;
 pub use queries::{CommissionSummary, OrderCard, OrderCardLine, OrderList, OrderRow};
 pub use store::DocumentHealth;
+pub use sync::sync_outcome;
 
 use crate::doc::{DocError, PointDayDoc};
 use crate::handover::HandoverLineError;
@@ -70,6 +72,14 @@ pub enum ReplicaError {
     NoSuchDay(String),
     #[error("the delivery for {0} is already accepted")]
     AlreadyAccepted(String),
+    #[error("document {key}: {source}")]
+    SyncMessage {
+        key: String,
+        #[source]
+        source: crate::sync::SyncMessageError,
+    },
+    #[error("document {key}: the sync message could not be applied: {reason}")]
+    SyncApply { key: String, reason: String },
 }
 
 /// A loaded document with its hydrated facts, kept so that a counter action does
@@ -83,6 +93,8 @@ pub struct Replica {
     conn: Connection,
     identity: Option<DeviceIdentity>,
     loaded: HashMap<String, Loaded>,
+    /// Sync with the server, per document, for the current connection.
+    sync: HashMap<String, sync::SyncPeer>,
     /// The time counter events are stamped with; tests set it.
     clock: fn() -> Millis,
 }
@@ -112,6 +124,7 @@ impl Replica {
             conn,
             identity,
             loaded: HashMap::new(),
+            sync: HashMap::new(),
             clock: Millis::now,
         })
     }

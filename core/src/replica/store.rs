@@ -79,9 +79,22 @@ impl Replica {
     pub(super) fn commit_change(
         &mut self,
         key: &str,
+        loaded: Loaded,
+        new_document: bool,
+        touched: Touched,
+    ) -> Result<(), ReplicaError> {
+        self.commit_change_and_sync_state(key, loaded, new_document, touched, None)
+    }
+
+    /// `commit_change`, also saving the document's persisted sync state (when given)
+    /// in the same transaction.
+    pub(super) fn commit_change_and_sync_state(
+        &mut self,
+        key: &str,
         mut loaded: Loaded,
         new_document: bool,
         touched: Touched,
+        sync_state: Option<&[u8]>,
     ) -> Result<(), ReplicaError> {
         let chunk = if new_document {
             loaded.doc.save()
@@ -100,6 +113,9 @@ impl Replica {
             Touched::Day => project::project_day(&tx, key, &loaded.facts)?,
             Touched::Order(id) => project::project_order(&tx, key, &loaded.facts, id)?,
             Touched::Nothing => {}
+        }
+        if let Some(state) = sync_state {
+            super::sync::save_sync_state(&tx, key, state)?;
         }
         if chunks > COMPACT_AFTER_CHUNKS {
             let snapshot = loaded.doc.save();
