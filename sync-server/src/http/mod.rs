@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod consumer;
+mod devices;
 mod error;
 mod json;
 mod ledger;
@@ -80,6 +81,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(ledger::routes())
         .merge(waves::routes())
         .merge(platform::routes())
+        .merge(devices::routes())
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(metrics::track))
@@ -106,6 +108,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(ledger::LedgerApi::openapi());
     doc.merge(waves::WavesApi::openapi());
     doc.merge(platform::PlatformApi::openapi());
+    doc.merge(devices::DevicesApi::openapi());
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",

@@ -146,6 +146,9 @@ pub struct LedgerException {
 
 pub const HANDED_OVER_WHEN_VOID: &str = "handed_over_when_void";
 pub const SETTLED_NOT_REVERSED: &str = "settled_not_reversed";
+/// More handed over than ordered (two devices handed over the same goods, or a
+/// handover named a line the order does not have), found when devices sync.
+pub const DUPLICATE_HANDOVER: &str = "duplicate_handover";
 
 /// What a handover report did to the ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -395,6 +398,7 @@ mod tests {
     #[test]
     fn exception_kinds_use_the_cores_conflict_names() {
         assert_eq!(HANDED_OVER_WHEN_VOID, Conflict::HandedOverWhenVoid.as_str());
+        assert_eq!(DUPLICATE_HANDOVER, Conflict::DuplicateHandover.as_str());
     }
 
     #[test]

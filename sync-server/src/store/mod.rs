@@ -4,15 +4,19 @@
 //! a store only makes them atomic and durable.
 
 mod consumer;
+mod device;
+mod enrollment_code;
 mod ledger;
 mod payments;
 mod platform;
 mod platform_store;
 mod sqlite;
 mod sqlite_consumer;
+mod sqlite_device;
 mod sqlite_ledger;
 mod sqlite_platform;
 mod sqlite_staff;
+mod sqlite_sync;
 mod sqlite_wave;
 mod staff;
 mod wave;
@@ -31,11 +35,16 @@ pub use consumer::{
     CatalogItem, ConsumerAccount, ConsumerOrder, ConsumerOrderLine, ConsumerOrderStatus,
     ConsumerStore, PointPlace,
 };
+pub use device::{
+    Device, DeviceStatus, DeviceStore, DocKey, EnrollError, EnrolledDevice, Enrollment,
+    EnrollmentCode, RefusalRecord, SyncDevice, SyncRefusal, SyncSession, CODE_VALID_FOR_MS,
+    MAX_CODE_VALID_FOR_MS,
+};
 pub use ledger::{
     CommissionEntry, Decision, EntryKind, HandoverOutcome, LedgerError, LedgerException,
     LedgerPage, LedgerStore, LedgerTotals, NewPeriod, PointSettlement, PointStatement,
     RefundOutcome, SettlementPeriod, StatementRow, Withdrawal, WithdrawalStatus,
-    HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
+    DUPLICATE_HANDOVER, HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
 };
 pub use payments::{
     ChargeRequest, PayAtPickup, PaymentError, PaymentReceipt, Payments, TestProvider,
@@ -148,7 +157,16 @@ pub struct WaveSummary {
 
 /// What the platform logic needs from storage. Every method is one atomic step.
 pub trait Store:
-    ConsumerStore + LedgerStore + PlatformStore + StaffStore + WaveStore + Clone + Send + Sync + 'static
+    ConsumerStore
+    + DeviceStore
+    + LedgerStore
+    + PlatformStore
+    + StaffStore
+    + WaveStore
+    + Clone
+    + Send
+    + Sync
+    + 'static
 {
     /// Proves the database answers and its schema is in place.
     fn health(&self) -> impl Future<Output = Result<(), StoreError>> + Send;

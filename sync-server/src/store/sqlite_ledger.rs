@@ -312,13 +312,17 @@ fn handover_field(request: &HandoverRequest, e: &HandoverLineError) -> FieldErro
     FieldError::new(&field, e.to_string())
 }
 
-fn handover(
+/// Books what a handover earns: one accrual per order line handed over, never two
+/// for a line, whoever reports it and however often; on a cancelled or refunded
+/// order nothing accrues and `handed_over_when_void` is raised. Shared by the HTTP
+/// report and device sync (`sqlite_sync`), so both book alike.
+pub(super) fn book_handover(
     conn: &Connection,
     id: OrderId,
     request: HandoverRequest,
     at: Millis,
-    device: String,
-) -> Job<HandoverOutcome> {
+    device: &str,
+) -> Result<HandoverOutcome, StoreError> {
     let order = load_order(conn, id)?;
     // Checked against what was ordered: a line accrues once, so what an earlier
     // report handed over is not "left" to refuse a retry with.
@@ -348,10 +352,10 @@ fn handover(
             HANDED_OVER_WHEN_VOID,
             detail,
             Fen::ZERO,
-            Some(&device),
+            Some(device),
             at,
         )?);
-        return Ok(Ok(outcome));
+        return Ok(outcome);
     }
     let order_id = id.to_string();
     for line in lines {
@@ -387,12 +391,26 @@ fn handover(
                 base,
                 rate: Some(ordered_line.commission_rate),
                 amount,
-                device: Some(&device),
+                device: Some(device),
                 ..Default::default()
             },
         )?);
     }
-    Ok(Ok(outcome))
+    Ok(outcome)
+}
+
+/// Keeps a contradiction about an order for staff (once per order and kind), as
+/// device sync raises them; the stored one is returned either way.
+pub(super) fn keep_order_exception(
+    conn: &Connection,
+    id: OrderId,
+    kind: &str,
+    detail: String,
+    device: Option<&str>,
+    at: Millis,
+) -> Result<LedgerException, StoreError> {
+    let order = load_order(conn, id)?;
+    keep_exception(conn, &order, kind, detail, Fen::ZERO, device, at)
 }
 
 fn refund(conn: &Connection, docs: &mut DocCache, id: OrderId, at: Millis) -> Job<RefundOutcome> {
@@ -862,7 +880,7 @@ impl LedgerStore for SqliteStore {
         if device.is_empty() || device.chars().count() > 64 {
             return Err(invalid("device", "must be 1–64 characters"));
         }
-        self.ledger_job(move |conn, _| handover(conn, order, lines, at, device))
+        self.ledger_job(move |conn, _| Ok(Ok(book_handover(conn, order, lines, at, &device)?)))
             .await
     }
 

@@ -5,6 +5,7 @@
 //! only after the group's commit, so an acknowledged order is on disk.
 
 use std::collections::{HashMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -52,8 +53,17 @@ impl DocCache {
             if bytes.is_empty() {
                 return Ok(None);
             }
-            self.docs
-                .insert(key.to_string(), PointDayDoc::load(&bytes)?);
+            // automerge has panicked on hostile input before; a panic here would stop
+            // the writer, and every order with it. The bytes are ours, so a panic means
+            // a corrupt document: refused with its key, the other documents unharmed.
+            let loaded = catch_unwind(AssertUnwindSafe(|| {
+                PointDayDoc::load(&bytes).map_err(Box::new)
+            }))
+            .map_err(|_| {
+                StoreError::Internal(format!("document {key}: automerge panicked loading it"))
+            })?;
+            let doc = loaded.map_err(|e| StoreError::from(*e))?;
+            self.docs.insert(key.to_string(), doc);
         }
         Ok(self.docs.get_mut(key))
     }
@@ -142,13 +152,40 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection, &mut DocCache) -> Result<T, StoreError> + Send + 'static,
     {
+        self.submit(f, Result::is_ok).await
+    }
+
+    /// Like `run`, for a job that can refuse with a reason of its own (`Ok(Err(_))`):
+    /// a refusal is rolled back exactly like an error — its savepoint dropped, the
+    /// documents it touched evicted — because it may have changed them before it
+    /// knew (device sync applies changes, then checks them).
+    pub async fn run_refusable<T, R, F>(&self, f: F) -> Result<Result<T, R>, StoreError>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        F: FnOnce(&Connection, &mut DocCache) -> Result<Result<T, R>, StoreError> + Send + 'static,
+    {
+        self.submit(f, |r| matches!(r, Ok(Ok(_)))).await
+    }
+
+    /// Queues `f`; `keep` says whether its result commits.
+    async fn submit<T, F>(
+        &self,
+        f: F,
+        keep: fn(&Result<T, StoreError>) -> bool,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut DocCache) -> Result<T, StoreError> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn, docs| {
             let result = f(conn, docs);
+            let ok = keep(&result);
             Finished {
-                ok: result.is_ok(),
+                ok,
                 deliver: Box::new(move |committed| {
-                    let answer = if committed || result.is_err() {
+                    let answer = if committed || !ok {
                         result
                     } else {
                         Err(StoreError::Internal("the commit failed".into()))
@@ -210,7 +247,16 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
                         delivered.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
                         continue;
                     };
-                    let done = job(&sp, &mut docs);
+                    // A panicking job must not take the writer down with it: it is
+                    // rolled back like a failed one, and its caller, whose answer
+                    // channel went with the panic, hears that the job was dropped.
+                    let Ok(done) = catch_unwind(AssertUnwindSafe(|| job(&sp, &mut docs))) else {
+                        tracing::error!("a writer job panicked; it was rolled back");
+                        drop(sp);
+                        docs.forget_touched();
+                        delivered.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
+                        continue;
+                    };
                     if done.ok {
                         let _ = sp.commit();
                         docs.touched.clear();
@@ -244,4 +290,57 @@ pub(super) fn optional<T: rusqlite::types::FromSql>(
         .prepare_cached(sql)?
         .query_row(params, |r| r.get(0))
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> Writer {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute("CREATE TABLE t (x INTEGER)", []).unwrap();
+        Writer::start(conn).unwrap()
+    }
+
+    async fn rows(w: &Writer) -> i64 {
+        w.run(|conn, _| Ok(conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?))
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_refusal_rolls_back_what_its_job_wrote() {
+        let w = writer();
+        let refused: Result<(), &str> = w
+            .run_refusable(|conn, _| {
+                conn.execute("INSERT INTO t VALUES (1)", [])?;
+                Ok(Err("no"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(refused, Err("no"));
+        assert_eq!(rows(&w).await, 0);
+        let kept: Result<(), &str> = w
+            .run_refusable(|conn, _| {
+                conn.execute("INSERT INTO t VALUES (1)", [])?;
+                Ok(Ok(()))
+            })
+            .await
+            .unwrap();
+        assert_eq!(kept, Ok(()));
+        assert_eq!(rows(&w).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_rolled_back_and_the_writer_goes_on() {
+        let w = writer();
+        let answer: Result<(), StoreError> = w
+            .run(|conn, _| {
+                conn.execute("INSERT INTO t VALUES (1)", [])?;
+                panic!("hostile bytes");
+            })
+            .await;
+        assert!(matches!(answer, Err(StoreError::Internal(m)) if m.contains("dropped")));
+        assert_eq!(rows(&w).await, 0);
+    }
 }

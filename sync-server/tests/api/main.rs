@@ -5,6 +5,7 @@
 mod common;
 mod consumer;
 mod demo;
+mod devices;
 mod ledger;
 mod ops;
 mod ordering;
