@@ -14,6 +14,7 @@ use linli_core::ids::{DeviceId, PointId};
 use linli_core::pickup_code::CodeKey;
 use linli_core::point_day::PointDay;
 use linli_core::replica::{DeviceIdentity, Replica};
+use linli_core::status::derive_day;
 use linli_core::time::Millis;
 
 const ORDERS: usize = 500;
@@ -68,6 +69,20 @@ pub fn run() -> anyhow::Result<()> {
         )?);
     }
     let (project, plain) = (median(project), median(plain));
+    // Where load-and-project goes: the same steps the replica runs, timed alone.
+    let (mut load, mut hydrate, mut derive) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let loaded = PointDayDoc::load(&saved)?;
+        load.push(t.elapsed());
+        let t = Instant::now();
+        let day = loaded.facts()?;
+        hydrate.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(derive_day(&day));
+        derive.push(t.elapsed());
+    }
+    let (load, hydrate, derive) = (median(load), median(hydrate), median(derive));
     let load_ratio = project.as_secs_f64() / plain.as_secs_f64();
 
     // --- writing one order at a time ---
@@ -113,6 +128,13 @@ pub fn run() -> anyhow::Result<()> {
         "load + hydrate + project + commit (median)",
         project.as_secs_f64() * 1e3
     );
+    for (name, d) in [
+        ("  of which: load the bytes (median)", load),
+        ("  of which: hydrate the day (median)", hydrate),
+        ("  of which: derive statuses (median)", derive),
+    ] {
+        println!("{name:<44} {:>11.2} ms", d.as_secs_f64() * 1e3);
+    }
     println!(
         "{:<44} {:>11.2} ms",
         "plain inserts, same rows and tables (median)",

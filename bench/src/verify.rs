@@ -11,6 +11,7 @@ use linli_core::pickup_code::CodeKey;
 use linli_core::replica::{DeviceIdentity, Replica};
 use linli_core::time::Millis;
 use rand::seq::SliceRandom;
+use rusqlite::types::Value;
 
 use crate::stats::{percentile, us};
 
@@ -86,8 +87,24 @@ pub fn run() -> anyhow::Result<()> {
     let mut found = 0usize;
     for d in digests.iter().take(200).chain(digests.iter()) {
         let t = Instant::now();
-        let id: String = row.query_row([d.0.as_slice()], |r| r.get(0))?;
-        let n = lines.query_map([&id], |r| r.get::<_, String>(1))?.count();
+        // Every column into an owned value, as the core's card does, so both sides
+        // do the same decoding work.
+        let card = row.query_row([d.0.as_slice()], |r| {
+            (0..15)
+                .map(|i| r.get::<_, Value>(i))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        let Some(Value::Text(id)) = card.first() else {
+            anyhow::bail!("raw SELECT: order_id is not text");
+        };
+        let n = lines
+            .query_map([id], |r| {
+                (0..7)
+                    .map(|i| r.get::<_, Value>(i))
+                    .collect::<Result<Vec<_>, _>>()
+            })?
+            .collect::<Result<Vec<_>, _>>()?
+            .len();
         raw.push(t.elapsed());
         found += n;
     }
