@@ -15,8 +15,7 @@ use linli_core::time::Millis;
 use linli_sync_server::http::consumer::ConsumerSettings;
 use linli_sync_server::http::{self, AppState, Role, TokenKeys};
 use linli_sync_server::store::{
-    NewPoint, NewRegion, NewRoute, NewSupplier, Payments, PointStatus, SqliteStore, Store,
-    TestProvider,
+    NewPoint, NewSupplier, Payments, PointStatus, SqliteStore, Store, TestProvider,
 };
 use serde_json::{json, Value};
 
@@ -78,23 +77,7 @@ impl Shop {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("server.sqlite3");
         let store = SqliteStore::open(&db).unwrap();
-        let region = store
-            .create_region(NewRegion {
-                name: "长沙".into(),
-                zone: "Asia/Shanghai".into(),
-                cutoff: "23:00".into(),
-            })
-            .await
-            .unwrap();
-        let route = store
-            .create_route(NewRoute {
-                region: region.clone(),
-                name: "天心一线".into(),
-                driver_name: "王师傅".into(),
-                driver_phone: "13900139000".into(),
-            })
-            .await
-            .unwrap();
+        let (region, route) = crate::common::changsha_route(&store, "天心一线").await;
         let point = store
             .create_point(new_point(&region, &route, 1, "五一便利店", 330.0))
             .await

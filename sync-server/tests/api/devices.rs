@@ -20,9 +20,9 @@ use linli_core::time::Millis;
 use linli_sync_server::http::{Principal, Role};
 use linli_sync_server::store::{
     ConsumerStore, DeviceStatus, DeviceStore, EnrollError, Enrollment, LedgerStore, NewPoint,
-    NewRegion, NewRoute, NewSupplier, PayAtPickup, PaymentMethod, PlaceOrder, PointStatus,
-    SqliteStore, Store, StoreError, SyncRefusal, SyncSession, CODE_VALID_FOR_MS,
-    DUPLICATE_HANDOVER, HANDED_OVER_WHEN_VOID,
+    NewSupplier, PayAtPickup, PaymentMethod, PlaceOrder, PointStatus, SqliteStore, Store,
+    StoreError, SyncRefusal, SyncSession, CODE_VALID_FOR_MS, DUPLICATE_HANDOVER,
+    HANDED_OVER_WHEN_VOID,
 };
 use rand::RngCore;
 use rusqlite::Connection;
@@ -90,23 +90,7 @@ fn product(supplier: SupplierId, name: &str, price: i64, rate: Option<u32>) -> P
 }
 
 async fn world(store: &SqliteStore) -> World {
-    let region = store
-        .create_region(NewRegion {
-            name: "长沙".into(),
-            zone: "Asia/Shanghai".into(),
-            cutoff: "23:00".into(),
-        })
-        .await
-        .unwrap();
-    let route = store
-        .create_route(NewRoute {
-            region: region.clone(),
-            name: "岳麓一线".into(),
-            driver_name: "王师傅".into(),
-            driver_phone: "13900139000".into(),
-        })
-        .await
-        .unwrap();
+    let (region, route) = crate::common::changsha_route(store, "岳麓一线").await;
     let point = store
         .create_point(new_point(&region, &route, 1, "麓山便利店"))
         .await

@@ -13,9 +13,9 @@ use linli_core::ordering::RequestedLine;
 use linli_core::time::Millis;
 use linli_sync_server::http::{Principal, Role};
 use linli_sync_server::store::{
-    Decision, EntryKind, LedgerError, LedgerStore, NewPeriod, NewPoint, NewRegion, NewRoute,
-    NewSupplier, PaymentMethod, PlaceOrder, PointStatus, SqliteStore, Store, StoreError,
-    WithdrawalStatus, HANDED_OVER_WHEN_VOID, SETTLED_NOT_REVERSED,
+    Decision, EntryKind, LedgerError, LedgerStore, NewPeriod, NewPoint, NewSupplier, PaymentMethod,
+    PlaceOrder, PointStatus, SqliteStore, Store, StoreError, WithdrawalStatus,
+    HANDED_OVER_WHEN_VOID, SETTLED_NOT_REVERSED,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -103,23 +103,7 @@ fn new_point(region: &str, route: &str, seq: u32, name: &str, rate: Option<u32>)
 }
 
 async fn world(store: &SqliteStore) -> World {
-    let region = store
-        .create_region(NewRegion {
-            name: "长沙".into(),
-            zone: "Asia/Shanghai".into(),
-            cutoff: "23:00".into(),
-        })
-        .await
-        .unwrap();
-    let route = store
-        .create_route(NewRoute {
-            region: region.clone(),
-            name: "岳麓一线".into(),
-            driver_name: "王师傅".into(),
-            driver_phone: "13900139000".into(),
-        })
-        .await
-        .unwrap();
+    let (region, route) = crate::common::changsha_route(store, "岳麓一线").await;
     let plain = store
         .create_point(new_point(&region, &route, 1, "麓山便利店", None))
         .await

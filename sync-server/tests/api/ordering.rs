@@ -8,8 +8,7 @@ use linli_core::ordering::{OrderRefusal, RequestedLine};
 use linli_core::pickup_qr::PickupQr;
 use linli_core::time::Millis;
 use linli_sync_server::store::{
-    NewPoint, NewRegion, NewRoute, NewSupplier, PaymentMethod, PlaceOrder, PointStatus,
-    SqliteStore, Store, StoreError,
+    NewPoint, NewSupplier, PaymentMethod, PlaceOrder, PointStatus, SqliteStore, Store, StoreError,
 };
 
 /// 2026-11-21 20:00 in Shanghai: before the 23:00 cutoff, so delivery is the 22nd.
@@ -68,23 +67,7 @@ fn point(region: &str, route: Option<&str>, seq: u32, name: &str) -> NewPoint {
 async fn city(stock: u32) -> City {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap();
-    let region = store
-        .create_region(NewRegion {
-            name: "长沙".into(),
-            zone: "Asia/Shanghai".into(),
-            cutoff: "23:00".into(),
-        })
-        .await
-        .unwrap();
-    let route = store
-        .create_route(NewRoute {
-            region: region.clone(),
-            name: "岳麓一线".into(),
-            driver_name: "王师傅".into(),
-            driver_phone: "13900139000".into(),
-        })
-        .await
-        .unwrap();
+    let (region, route) = crate::common::changsha_route(&store, "岳麓一线").await;
     let p = store
         .create_point(point(&region, Some(&route), 1, "麓山便利店"))
         .await

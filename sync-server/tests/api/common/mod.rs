@@ -77,3 +77,27 @@ pub async fn answer(resp: reqwest::Response) -> (u16, Value) {
     let text = resp.text().await.unwrap();
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
+
+/// The region every API test city sits in (长沙, cutoff 23:00) and one route in it with
+/// its driver: the set-up each test module starts from.
+pub async fn changsha_route(store: &SqliteStore, route: &str) -> (String, String) {
+    use linli_sync_server::store::{NewRegion, NewRoute};
+    let region = store
+        .create_region(NewRegion {
+            name: "长沙".into(),
+            zone: "Asia/Shanghai".into(),
+            cutoff: "23:00".into(),
+        })
+        .await
+        .unwrap();
+    let route = store
+        .create_route(NewRoute {
+            region: region.clone(),
+            name: route.into(),
+            driver_name: "王师傅".into(),
+            driver_phone: "13900139000".into(),
+        })
+        .await
+        .unwrap();
+    (region, route)
+}
