@@ -59,6 +59,39 @@ fn parse_id<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, StoreError> 
         .map_err(|_| StoreError::Internal(format!("stored {what} '{s}' is not an id")))
 }
 
+/// An order's lines as placement stored them (the cutoff and the ledger read them).
+pub(super) fn stored_order_lines(
+    conn: &Connection,
+    order_id: &str,
+) -> Result<Vec<OrderLine>, StoreError> {
+    conn.prepare_cached(
+        "SELECT sku, name, supplier_id, qty, unit_price, commission_rate
+         FROM order_lines WHERE order_id = ?1",
+    )?
+    .query_map([order_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, u32>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, u32>(5)?,
+        ))
+    })?
+    .map(|l| {
+        let (sku, name, supplier, qty, price, rate) = l?;
+        Ok(OrderLine {
+            sku: parse_id(&sku, "sku")?,
+            name,
+            supplier: parse_id(&supplier, "supplier id")?,
+            qty,
+            unit_price: Fen(price),
+            commission_rate: Rate(rate),
+        })
+    })
+    .collect()
+}
+
 impl Store for SqliteStore {
     async fn health(&self) -> Result<(), StoreError> {
         self.writer.run(|conn, _| Ok(crate::db::check(conn)?)).await
@@ -678,9 +711,6 @@ fn cutoff(
                 r.get::<_, i64>(5)?,
             ))
         })?;
-        let mut lines = conn.prepare_cached(
-            "SELECT sku, name, supplier_id, qty, unit_price, commission_rate FROM order_lines WHERE order_id = ?1",
-        )?;
         for row in rows {
             let (id, point, route, number, placed_at, paid) = row?;
             let point: PointId = parse_id(&point, "point id")?;
@@ -689,29 +719,7 @@ fn cutoff(
                 None => return Err(StoreError::PointWithoutRoute(point)),
             };
             route_of.insert(point, route);
-            let order_lines = lines
-                .query_map([&id], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, u32>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, u32>(5)?,
-                    ))
-                })?
-                .map(|l| {
-                    let (sku, name, supplier, qty, price, rate) = l?;
-                    Ok(OrderLine {
-                        sku: parse_id(&sku, "sku")?,
-                        name,
-                        supplier: parse_id(&supplier, "supplier id")?,
-                        qty,
-                        unit_price: Fen(price),
-                        commission_rate: Rate(rate),
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+            let order_lines = stored_order_lines(conn, &id)?;
             by_point.entry(point).or_default().push(OrderFacts {
                 id: parse_id(&id, "order id")?,
                 number,

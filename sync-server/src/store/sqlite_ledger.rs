@@ -12,7 +12,7 @@ use linli_core::commission::accrual_for;
 use linli_core::handover::{plan_lines, HandoverLine, HandoverLineError, HandoverRequest};
 use linli_core::ids::{OrderId, PointId, SkuId};
 use linli_core::money::{Fen, Rate};
-use linli_core::order::{OrderFacts, OrderLine};
+use linli_core::order::OrderFacts;
 use linli_core::pickup_code::CodeDigest;
 use linli_core::time::Millis;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -23,6 +23,7 @@ use super::ledger::{
     RefundOutcome, SettlementPeriod, StatementRow, Withdrawal, WithdrawalStatus,
     HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
 };
+use super::sqlite::stored_order_lines;
 use super::writer::{optional, store_changes, DocCache};
 use super::{SqliteStore, StoreError};
 
@@ -62,10 +63,6 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Internal(format!("stored {what} '{value}' is not valid"))
 }
 
-fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|_| corrupt(what, s))
-}
-
 /// An order as the ledger needs it.
 struct LedgerOrder {
     facts: OrderFacts,
@@ -93,33 +90,7 @@ fn load_order(conn: &Connection, id: OrderId) -> Result<LedgerOrder, StoreError>
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("order {id}")))?;
     let (point, day, number, placed_at, paid, cancelled_at, refunded_at) = row;
-    let lines = conn
-        .prepare_cached(
-            "SELECT sku, name, supplier_id, qty, unit_price, commission_rate
-             FROM order_lines WHERE order_id = ?1",
-        )?
-        .query_map([id.to_string()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, u32>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, u32>(5)?,
-            ))
-        })?
-        .map(|l| {
-            let (sku, name, supplier, qty, price, rate) = l?;
-            Ok(OrderLine {
-                sku: parse(&sku, "sku")?,
-                name,
-                supplier: parse(&supplier, "supplier id")?,
-                qty,
-                unit_price: Fen(price),
-                commission_rate: Rate(rate),
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let lines = stored_order_lines(conn, &id.to_string())?;
     Ok(LedgerOrder {
         facts: OrderFacts {
             id,
