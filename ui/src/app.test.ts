@@ -1,19 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { LANG_STORAGE_KEY, mountApp, type Deps } from "./app";
-import type { StatusState } from "./status";
-
-const ready: StatusState = {
-  kind: "ready",
-  status: { dataDir: "/data/com.linli.counter", coreVersion: "0.1.0" },
-};
-
-function deps(status: StatusState = ready): Deps {
-  return {
-    loadStatus: async () => status,
-    storage: localStorage,
-    now: () => new Date(2026, 10, 22),
-  };
-}
+import { LANG_STORAGE_KEY, mountApp } from "./app";
+import { fakeApi, settle } from "./fakeApi";
 
 const text = (root: HTMLElement, selector: string) => root.querySelector(selector)?.textContent;
 
@@ -22,44 +9,35 @@ describe("app shell", () => {
   beforeEach(() => {
     localStorage.clear();
     root = document.createElement("div");
+    document.body.replaceChildren(root);
   });
 
-  it("opens in Chinese with the status from the shell", async () => {
-    await mountApp(root, deps());
+  it("opens in Chinese on Today with the day's numbers", async () => {
+    await mountApp(root, { api: fakeApi(), storage: localStorage });
     expect(document.documentElement.lang).toBe("zh-CN");
     expect(text(root, "h1")).toBe("邻里 Linli");
     expect(text(root, "h2")).toBe("今日");
-    expect(text(root, ".lang-toggle")).toBe("English");
-    expect(root.querySelectorAll(".step")).toHaveLength(3);
-    expect(text(root, "[role=status]")).toBe("数据目录：/data/com.linli.counter · linli-core 0.1.0");
+    expect(text(root, ".delivery")).toBe("待验收：已清点 0/12 行");
+    expect(text(root, ".to-pick-up .tile-value")).toBe("29");
+    expect(text(root, ".unsettled .tile-value")).toBe("¥12.34");
+    expect(text(root, "#sync-badge")).toContain("本机数据已保存");
+    expect(root.querySelectorAll("nav button")).toHaveLength(7);
   });
 
-  it("switches to English and remembers the choice", async () => {
-    await mountApp(root, deps());
+  it("switches to English, remembers it, and keeps the focus on the toggle", async () => {
+    await mountApp(root, { api: fakeApi(), storage: localStorage });
     root.querySelector<HTMLButtonElement>(".lang-toggle")!.click();
+    await settle();
     expect(text(root, "h2")).toBe("Today");
-    expect(text(root, ".lang-toggle")).toBe("中文");
-    expect(document.documentElement.lang).toBe("en");
     expect(localStorage.getItem(LANG_STORAGE_KEY)).toBe("en");
-
-    const again = document.createElement("div");
-    await mountApp(again, deps());
-    expect(text(again, "h2")).toBe("Today");
-  });
-
-  it("keeps the keyboard focus on the toggle", async () => {
-    document.body.append(root);
-    await mountApp(root, deps());
-    const before = root.querySelector<HTMLButtonElement>(".lang-toggle")!;
-    before.focus();
-    before.click();
     expect(document.activeElement).toBe(root.querySelector(".lang-toggle"));
-    expect(document.activeElement).not.toBe(before);
-    root.remove();
   });
 
-  it("says plainly when the status cannot be read", async () => {
-    await mountApp(root, deps({ kind: "error", error: "disk full" }));
-    expect(text(root, "[role=status]")).toBe("无法读取本机状态：disk full");
+  it("moves between screens with F-keys", async () => {
+    const shell = await mountApp(root, { api: fakeApi(), storage: localStorage });
+    document.dispatchEvent(new KeyboardEvent("keydown", { key: "F3" }));
+    await settle();
+    expect(shell.current()).toBe("pickup");
+    expect(document.activeElement?.id).toBe("pickup-input");
   });
 });

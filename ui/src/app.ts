@@ -1,79 +1,102 @@
-// The app's single page for now: the brand bar with the language toggle, the
-// "Today" frame, and the status line. Built with DOM calls and textContent so
-// no data is ever parsed as HTML.
+// The app shell: the brand bar with the sync badge and the language toggle, the
+// screen tabs (F1–F7 from the keyboard), and the current screen.
 
+import type { Api } from "./api";
+import { button, el } from "./dom";
 import { t, type Lang, type MessageKey } from "./i18n";
-import { statusText, type StatusState } from "./status";
+import type { Ctx, Screen, ScreenName } from "./screens/context";
+import { commissionScreen } from "./screens/commission";
+import { deliveryScreen } from "./screens/delivery";
+import { ordersScreen } from "./screens/orders";
+import { pickupScreen } from "./screens/pickup";
+import { printingScreen } from "./screens/printing";
+import { settingsScreen } from "./screens/settings";
+import { todayScreen } from "./screens/today";
 
 const BRAND = "邻里 Linli";
 export const LANG_STORAGE_KEY = "linli.lang";
 
 export interface Deps {
-  loadStatus: () => Promise<StatusState>;
+  api: Api;
   storage: Storage;
-  now: () => Date;
 }
 
-const steps: [MessageKey, MessageKey][] = [
-  ["stepDeliveryTitle", "stepDeliveryText"],
-  ["stepPickupTitle", "stepPickupText"],
-  ["stepAfterSaleTitle", "stepAfterSaleText"],
+export const screens: [ScreenName, MessageKey, Screen][] = [
+  ["today", "navToday", todayScreen],
+  ["delivery", "navDelivery", deliveryScreen],
+  ["pickup", "navPickup", (root, ctx) => pickupScreen(root, ctx)],
+  ["orders", "navOrders", ordersScreen],
+  ["commission", "navCommission", commissionScreen],
+  ["printing", "navPrinting", printingScreen],
+  ["settings", "navSettings", settingsScreen],
 ];
 
-/** Renders into `root`; resolves once the status line has its answer. */
-export async function mountApp(root: HTMLElement, deps: Deps): Promise<void> {
-  // Chinese unless this counter chose English before.
+export interface Shell {
+  go: (screen: ScreenName) => Promise<void>;
+  current: () => ScreenName;
+}
+
+/** Renders into `root`; resolves once the first screen has its data. */
+export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName = "today"): Promise<Shell> {
   let lang: Lang = deps.storage.getItem(LANG_STORAGE_KEY) === "en" ? "en" : "zh-CN";
-  let status: StatusState = { kind: "loading" };
+  let current: ScreenName = first;
+  const main = el("main", { id: "screen" });
+  const badge = el("span", { className: "sync-badge", id: "sync-badge" });
+  badge.setAttribute("role", "status");
+  const nav = el("nav", { className: "screens" });
+  const header = el("header", { className: "bar" });
 
-  const toggle = () => {
-    lang = lang === "zh-CN" ? "en" : "zh-CN";
-    deps.storage.setItem(LANG_STORAGE_KEY, lang);
-    draw();
-    // The redraw replaced the button; keep keyboard users where they were.
-    root.querySelector<HTMLButtonElement>(".lang-toggle")?.focus();
+  const refreshBadge = async () => {
+    try {
+      const v = await deps.api.today();
+      badge.textContent = `${t(lang, "syncOffline")} · ${v.pendingSync > 0 ? t(lang, "syncPending", { n: v.pendingSync }) : t(lang, "syncNone")}`;
+      badge.className = v.pendingSync > 0 ? "sync-badge pending" : "sync-badge";
+    } catch {
+      badge.textContent = "";
+    }
   };
-  const draw = () => {
+
+  const drawChrome = () => {
     document.documentElement.lang = lang;
-    root.replaceChildren(...page(lang, status, deps.now(), toggle));
+    const toggle = button(t(lang, "switchLanguage"), () => void setLang(lang === "zh-CN" ? "en" : "zh-CN", true), "lang-toggle");
+    header.replaceChildren(el("h1", {}, BRAND), badge, toggle);
+    nav.replaceChildren(
+      ...screens.map(([name, key], i) => {
+        const b = button(`${t(lang, key)}`, () => void go(name), name === current ? "nav active" : "nav");
+        b.dataset.screen = name;
+        b.title = `F${i + 1}`;
+        if (name === current) b.setAttribute("aria-current", "page");
+        return b;
+      }),
+    );
   };
 
-  draw();
-  status = await deps.loadStatus();
-  draw();
-}
+  const ctx = (): Ctx => ({ api: deps.api, lang, go: (s) => void go(s), setLang: (l) => void setLang(l, false) });
 
-function page(lang: Lang, status: StatusState, now: Date, toggle: () => void): HTMLElement[] {
-  const langButton = el("button", { className: "lang-toggle", type: "button" }, t(lang, "switchLanguage"));
-  langButton.addEventListener("click", toggle);
-  const header = el("header", { className: "bar" }, el("h1", {}, BRAND), langButton);
+  const go = async (name: ScreenName) => {
+    current = name;
+    drawChrome();
+    const screen = screens.find(([n]) => n === name)?.[2] ?? todayScreen;
+    main.replaceChildren(el("p", { className: "loading" }, t(lang, "loading")));
+    await Promise.all([screen(main, ctx()), refreshBadge()]);
+  };
 
-  const date = new Intl.DateTimeFormat(lang, { dateStyle: "full" }).format(now);
-  const list = el(
-    "ol",
-    { className: "steps" },
-    ...steps.map(([title, text]) => el("li", { className: "step" }, el("h3", {}, t(lang, title)), el("p", {}, t(lang, text)))),
-  );
-  const today = el(
-    "main",
-    { className: "today" },
-    el("h2", {}, t(lang, "today")),
-    el("p", { className: "date" }, date),
-    el("p", { className: "intro" }, t(lang, "todayIntro")),
-    list,
-  );
+  const setLang = async (next: Lang, keepToggleFocus: boolean) => {
+    lang = next;
+    deps.storage.setItem(LANG_STORAGE_KEY, lang);
+    await go(current);
+    // The redraw replaced the button; keep keyboard users where they were.
+    if (keepToggleFocus) root.querySelector<HTMLButtonElement>(".lang-toggle")?.focus();
+  };
 
-  const footer = el("footer", { className: `status status-${status.kind}` }, statusText(lang, status));
-  footer.setAttribute("role", "status");
-  return [header, today, footer];
-}
+  document.addEventListener("keydown", (e) => {
+    const n = /^F([1-7])$/.exec(e.key);
+    if (!n) return;
+    e.preventDefault();
+    void go(screens[Number(n[1]) - 1][0]);
+  });
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]>,
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
+  root.replaceChildren(header, nav, main);
+  await go(first);
+  return { go, current: () => current };
 }

@@ -1,7 +1,7 @@
 import "./style.css";
+import { tauriApi } from "./api";
 import { mountApp } from "./app";
-import { loadStatus } from "./status";
 
 const root = document.getElementById("app");
 if (!root) throw new Error("index.html lacks #app");
-void mountApp(root, { loadStatus, storage: localStorage, now: () => new Date() });
+void mountApp(root, { api: tauriApi, storage: localStorage });

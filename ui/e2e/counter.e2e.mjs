@@ -1,0 +1,194 @@
+// The counter day as a person does it, through the real app window: Today, a
+// refusal before the goods arrive, a delivery check with one short line, a code
+// typed, a scanner burst ending in Enter, a still image through the camera's frame
+// source, every refusal, a partial handover, orders, a printed pick list (checked
+// with pdftotext), commission and settings. Screenshots of each screen go to
+// ARTIFACTS. Run by scripts/app-e2e.sh, which starts tauri-driver.
+//
+//   node e2e/counter.e2e.mjs APP_BINARY SEED_DIR ARTIFACTS
+
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { ENTER, Session, sleep } from "./webdriver.mjs";
+
+const [app, seedDir, artifacts] = process.argv.slice(2);
+if (!app || !seedDir || !artifacts) throw new Error("usage: counter.e2e.mjs APP SEED_DIR ARTIFACTS");
+const base = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4444";
+mkdirSync(artifacts, { recursive: true });
+
+let step = 0;
+const passed = [];
+function check(cond, what) {
+  if (!cond) throw new Error(`FAILED: ${what}`);
+  passed.push(what);
+  console.log(`  ok  ${what}`);
+}
+
+const s = await Session.start(base, app);
+const shot = async (name) => {
+  step += 1;
+  const file = join(artifacts, `${String(step).padStart(2, "0")}-${name}.png`);
+  writeFileSync(file, await s.screenshot());
+  console.log(`  shot ${file}`);
+};
+const go = async (screen) => {
+  await s.click(`nav button[data-screen=${screen}]`);
+  await sleep(300);
+};
+/** Types like a person: one key at a time, a fifth of a second apart. */
+const typeSlowly = async (css, text) => {
+  for (const ch of text) {
+    await s.type(css, ch);
+    await sleep(200);
+  }
+};
+const verifyInput = "#pickup-input";
+const freshInput = async () => {
+  await s.clear(verifyInput);
+};
+const refusal = async (input, reason, name, slowly = false) => {
+  await freshInput();
+  if (slowly) await typeSlowly(verifyInput, input);
+  else await s.type(verifyInput, input);
+  await s.type(verifyInput, ENTER);
+  const { text } = await s.waitFor(`.refusal[data-reason=${reason}]`, () => true, `refusal ${reason}`);
+  check(text.length > 0, `refusal "${reason}" shown: ${text.replace(/\n/g, " / ")}`);
+  await shot(name);
+};
+
+try {
+  // Today: the seeded day (the stand-in for the first sync) is there.
+  await s.waitFor("h2", (t) => t === "今日", "the Today screen");
+  const seedFile = join(seedDir, "seed.json");
+  for (let i = 0; i < 50 && !existsSync(seedFile); i++) await sleep(100);
+  const seed = JSON.parse(readFileSync(seedFile, "utf8"));
+  const orders = seed.orders;
+  const { text: delivery } = await s.waitFor(".delivery", (t) => t.startsWith("待验收"));
+  check(delivery.includes("已清点 0/"), `Today says the delivery waits for its check: ${delivery}`);
+  await shot("today-before-check");
+
+  // Pickup before the delivery is accepted: not arrived.
+  await go("pickup");
+  await refusal(orders[0].code, "not_arrived", "pickup-not-arrived", true);
+
+  // Delivery check: the first line one short, with a note; accept.
+  await go("delivery");
+  await s.waitFor("table.check tbody tr");
+  await s.click("table.check tbody tr:first-child button.step");
+  const { text: diff } = await s.waitFor("table.check tbody tr:first-child .diff", (t) => t !== "");
+  check(diff === "短 1", `the − button makes the first line short by one (${diff})`);
+  await s.type("table.check tbody tr:first-child .note", "少到一件，司机已签字");
+  await shot("delivery-check-short-line");
+  await s.click("button.accept");
+  await s.waitFor(".message .success", (t) => t.includes("验收完成"));
+  check(true, "the delivery is accepted");
+  await shot("delivery-accepted");
+
+  // A typed code: the card, then Enter hands everything over.
+  await go("pickup");
+  await freshInput();
+  await typeSlowly(verifyInput, orders[0].code);
+  await s.type(verifyInput, ENTER);
+  const { text: title } = await s.waitFor(".order-title");
+  check(title.includes(orders[0].number), `a typed code shows order ${orders[0].number}`);
+  await shot("pickup-typed-card");
+  await s.type(verifyInput, ENTER);
+  const { text: typedOk } = await s.waitFor(".success", (t) => t.includes(orders[0].number));
+  check(typedOk.includes("键盘输入"), `Enter hands it over, recorded as typed: ${typedOk}`);
+  await shot("pickup-typed-done");
+
+  // A handheld scanner: the QR payload in one burst ending with Enter.
+  await freshInput();
+  await s.type(verifyInput, orders[3].qr + ENTER);
+  await s.waitFor(".order-title", (t) => t.includes(orders[3].number));
+  await s.type(verifyInput, ENTER);
+  const { text: scanOk } = await s.waitFor(".success", (t) => t.includes(orders[3].number));
+  check(scanOk.includes("扫码枪"), `a scanner burst is verified and handed over: ${scanOk}`);
+
+  // The camera: a still image of order 3's label through the frame source.
+  await s.click("#camera-button");
+  await s.waitFor(".order-title", (t) => t.includes(orders[2].number), "the camera's order card");
+  await shot("pickup-camera-card");
+  await s.click("button.confirm");
+  const { text: camOk } = await s.waitFor(".success", (t) => t.includes(orders[2].number));
+  check(camOk.includes("摄像头"), `a still image through the frame source is handed over: ${camOk}`);
+
+  // Every refusal.
+  const known = new Set(orders.map((o) => o.code));
+  let unknown = "1000000";
+  while (known.has(unknown)) unknown = String(Number(unknown) + 1);
+  await refusal(unknown, "unknown", "pickup-refused-unknown");
+  await refusal(seed.otherPointQr, "other_point", "pickup-refused-other-point");
+  await refusal(orders[0].code, "already_picked_up", "pickup-refused-already-used");
+  await refusal(orders[1].code, "cancelled", "pickup-refused-cancelled");
+
+  // A partial handover: the first order with two lines gives only its first line.
+  let partial = null;
+  for (const o of orders.slice(4)) {
+    await freshInput();
+    await s.type(verifyInput, o.code + ENTER);
+    await s.waitFor(".order-title", (t) => t.includes(o.number));
+    const lines = await s.script("return document.querySelectorAll('.line').length");
+    if (lines >= 2) {
+      partial = o;
+      break;
+    }
+  }
+  check(partial !== null, "a sample order has two lines");
+  await s.click(".line:nth-child(2) input[type=checkbox]");
+  await shot("pickup-partial-choice");
+  await s.click("button.confirm");
+  await s.waitFor(".success", (t) => t.includes(partial.number));
+  await freshInput();
+  await s.type(verifyInput, partial.code + ENTER);
+  const { text: partStatus } = await s.waitFor(".order-status");
+  check(partStatus === "部分已提", `after a partial handover the order is partly picked up (${partStatus})`);
+
+  // Orders: lists and search.
+  await go("orders");
+  await s.waitFor("table.orders tbody tr");
+  await shot("orders-to-pick-up");
+  await s.type("#orders-search", partial.number + ENTER);
+  await s.waitFor(`tr[data-number="${partial.number}"]`);
+  const rows = await s.script("return document.querySelectorAll('table.orders tbody tr').length");
+  check(rows === 1, `search by order number finds exactly ${partial.number}`);
+  await s.clear("#orders-search");
+  await s.click("button[data-tab=pickedUp]");
+  await s.waitFor(`tr[data-number="${orders[0].number}"]`);
+  check(true, "the picked-up list holds the typed order");
+  await shot("orders-picked-up");
+
+  // Printing: the pick list, checked with pdftotext.
+  await go("printing");
+  await s.click("button.print-pick-list");
+  const { text: saved } = await s.waitFor(".print-path");
+  const pdf = saved.replace(/^已保存：/, "").trim();
+  const text = execFileSync("pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
+  check(text.includes("当日提货清单"), "the pick list PDF has its Chinese title");
+  const missing = orders.filter((o) => !o.cancelled).filter((o) => !text.includes(o.number));
+  check(missing.length === 0, `the pick list PDF lists every order (missing: ${missing.map((o) => o.number).join(", ") || "none"})`);
+  await shot("printing-pick-list");
+
+  await go("commission");
+  await s.waitFor("table.commission tbody tr");
+  await shot("commission");
+  await go("settings");
+  await s.waitFor("#set-printer");
+  await shot("settings");
+  await go("today");
+  const { text: after } = await s.waitFor(".delivery", (t) => t.startsWith("已于"));
+  check(after.includes("1 行短缺"), `Today shows the accepted delivery with its short line: ${after}`);
+  await shot("today-after");
+
+  // English, second language: a refusal reads in English first.
+  await s.click(".lang-toggle");
+  await go("pickup");
+  await refusal(orders[0].code, "already_picked_up", "pickup-refused-english");
+  const { text: en } = await s.waitFor(".refusal .reason");
+  check(en.startsWith("already picked up at"), `the English reason leads: ${en}`);
+
+  console.log(`e2e: ${passed.length} checks passed`);
+} finally {
+  await s.end().catch(() => {});
+}

@@ -1,0 +1,169 @@
+// The commands of the Tauri shell (src-tauri/src/commands), typed. Screens take
+// an `Api` so tests hand them a fake.
+
+import { invoke } from "@tauri-apps/api/core";
+
+/** A refusal or failure, with the reason in both languages (core `AppError`). */
+export interface AppError {
+  reason: string;
+  zh: string;
+  en: string;
+}
+
+export type CodeMethod = "Typed" | "Scanner" | "CameraQr";
+export type OrderStatus =
+  | "AwaitingDelivery"
+  | "ReadyForPickup"
+  | "PartlyPickedUp"
+  | "PickedUp"
+  | "Cancelled"
+  | "Refunded";
+
+export interface OrderRow {
+  id: string;
+  day: string;
+  number: string;
+  consumer_name: string;
+  phone_tail: string;
+  placed_at: number;
+  paid: number;
+  status: OrderStatus;
+  conflicts: string[];
+  due_units: number;
+  commission: number;
+}
+
+export interface OrderLine {
+  sku: string;
+  name: string;
+  qty: number;
+  unit_price: number;
+  handed: number;
+  short: number;
+  due: number;
+}
+
+export interface OrderCard {
+  order: OrderRow;
+  lines: OrderLine[];
+}
+
+export type Verdict = { kind: "ready"; card: OrderCard } | { kind: "refused"; error: AppError };
+
+export interface HandoverReceipt {
+  event: string;
+  order: string;
+  number: string;
+  lines: { sku: string; qty: number }[];
+  at: number;
+}
+
+export interface DayCounts {
+  orders: number;
+  to_pick_up: number;
+  picked_up: number;
+  conflicts: number;
+  commission: number;
+}
+
+export type DeliveryState =
+  | { state: "noDelivery" }
+  | { state: "checking"; lines: number; counted: number }
+  | { state: "accepted"; at: number; shortLines: number };
+
+export interface TodayView {
+  day: string;
+  isToday: boolean;
+  leader: string;
+  delivery: DeliveryState;
+  counts: DayCounts;
+  commissionUnsettled: number;
+  pendingSync: number;
+}
+
+export type OrdersTab = "toPickUp" | "pickedUp" | "conflicts";
+export interface OrderListRow extends OrderRow {
+  waitingDays: number | null;
+  overdue: boolean;
+}
+
+export interface CheckLine {
+  sku: string;
+  name: string;
+  expected: number;
+  received: number | null;
+  damaged: number;
+  note: string;
+  shortfall: number;
+}
+export interface DeliveryCheckView {
+  day: string;
+  acceptedAt: number | null;
+  lines: CheckLine[];
+}
+export interface LineCount {
+  sku: string;
+  received: number;
+  damaged: number;
+  note: string;
+  photo: string | null;
+}
+
+export interface CommissionView {
+  summary: { pending: number; settled: number; orders_pending: number };
+  entries: { day: string; number: string; amount: number; settled_at: number | null }[];
+}
+
+export interface Printed {
+  path: string;
+  sent: null | { Ok: string } | { Err: AppError };
+}
+
+export interface Settings {
+  printer: string;
+  camera: number;
+  overdueDays: number;
+  pointName: string;
+  server: string;
+}
+
+export interface Api {
+  today(): Promise<TodayView>;
+  verifyCode(input: string): Promise<Verdict>;
+  handOver(input: string, lines: { sku: string; qty: number }[] | null, method: CodeMethod): Promise<HandoverReceipt>;
+  cameraScan(): Promise<string>;
+  listOrders(tab: OrdersTab, search: string): Promise<OrderListRow[]>;
+  deliveryCheck(): Promise<DeliveryCheckView>;
+  countLine(day: string, count: LineCount): Promise<string>;
+  acceptDelivery(day: string): Promise<string>;
+  savePhoto(bytes: number[]): Promise<string>;
+  commission(): Promise<CommissionView>;
+  printPickList(day: string): Promise<Printed>;
+  printDeliveryCheck(day: string): Promise<Printed>;
+  getSettings(): Promise<Settings>;
+  saveSettings(settings: Settings): Promise<void>;
+}
+
+export const tauriApi: Api = {
+  today: () => invoke("today"),
+  verifyCode: (input) => invoke("verify_code", { input }),
+  handOver: (input, lines, method) => invoke("hand_over", { input, lines, method }),
+  cameraScan: () => invoke("camera_scan"),
+  listOrders: (tab, search) => invoke("list_orders", { tab, search }),
+  deliveryCheck: () => invoke("delivery_check"),
+  countLine: (day, count) => invoke("count_line", { day, count }),
+  acceptDelivery: (day) => invoke("accept_delivery", { day }),
+  savePhoto: (bytes) => invoke("save_photo", { bytes }),
+  commission: () => invoke("commission"),
+  printPickList: (day) => invoke("print_pick_list", { day }),
+  printDeliveryCheck: (day) => invoke("print_delivery_check", { day }),
+  getSettings: () => invoke("get_settings"),
+  saveSettings: (settings) => invoke("save_settings", { settings }),
+};
+
+/** An AppError from a rejected command, or one made of whatever was thrown. */
+export function asAppError(e: unknown): AppError {
+  if (e && typeof e === "object" && "zh" in e && "en" in e) return e as AppError;
+  const text = String(e);
+  return { reason: "internal", zh: text, en: text };
+}

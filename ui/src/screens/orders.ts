@@ -1,0 +1,76 @@
+// Orders (订单): to pick up / picked up / conflicts, searched by phone tail, name
+// or order number; orders waiting past the overdue days are marked.
+
+import { asAppError, type OrderListRow, type OrdersTab } from "../api";
+import { button, el } from "../dom";
+import { t, type MessageKey } from "../i18n";
+import { errorBox, type Ctx } from "./context";
+
+const tabs: [OrdersTab, MessageKey][] = [
+  ["toPickUp", "tabToPickUp"],
+  ["pickedUp", "tabPickedUp"],
+  ["conflicts", "tabConflicts"],
+];
+
+export async function ordersScreen(root: HTMLElement, ctx: Ctx): Promise<void> {
+  const { lang, api } = ctx;
+  let tab: OrdersTab = "toPickUp";
+  const search = el("input", { id: "orders-search", type: "search", placeholder: t(lang, "searchPlaceholder") });
+  search.setAttribute("aria-label", t(lang, "searchPlaceholder"));
+  const list = el("div", { className: "order-list" });
+  const tabBar = el("div", { className: "tabs" });
+  tabBar.setAttribute("role", "tablist");
+
+  const load = async () => {
+    tabBar.replaceChildren(
+      ...tabs.map(([id, key]) => {
+        const b = button(t(lang, key), () => {
+          tab = id;
+          void load();
+        }, id === tab ? "tab active" : "tab");
+        b.setAttribute("role", "tab");
+        b.setAttribute("aria-selected", String(id === tab));
+        b.dataset.tab = id;
+        return b;
+      }),
+    );
+    try {
+      list.replaceChildren(table(await api.listOrders(tab, search.value)));
+    } catch (e) {
+      list.replaceChildren(errorBox(lang, asAppError(e)));
+    }
+  };
+
+  const table = (rows: OrderListRow[]): HTMLElement => {
+    if (rows.length === 0) return el("p", { className: "empty" }, t(lang, "noOrders"));
+    const head = el("tr", {}, ...(["colNumber", "colName", "colTail", "colStatus", "colUnits", "colWaiting"] as MessageKey[]).map((k) => el("th", {}, t(lang, k))));
+    const body = rows.map((r) =>
+      el(
+        "tr",
+        { className: r.overdue ? "overdue" : "", dataset: { number: r.number } },
+        el("td", {}, r.number),
+        el("td", {}, r.consumer_name),
+        el("td", {}, r.phone_tail),
+        el("td", {}, t(lang, `status${r.status}` as MessageKey), r.conflicts.length ? ` ⚠ ${r.conflicts.join(", ")}` : ""),
+        el("td", { className: "num" }, String(r.due_units)),
+        el("td", { className: "num" }, r.waitingDays === null ? "" : String(r.waitingDays), r.overdue ? el("span", { className: "badge" }, t(lang, "overdueMark")) : ""),
+      ),
+    );
+    return el("table", { className: "orders" }, el("thead", {}, head), el("tbody", {}, ...body));
+  };
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void load(), 150);
+  });
+  search.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      clearTimeout(timer);
+      void load();
+    }
+  });
+
+  root.replaceChildren(el("h2", {}, t(lang, "navOrders")), tabBar, search, list);
+  await load();
+}
