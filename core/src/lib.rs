@@ -3,6 +3,7 @@
 //! scanner. No Tauri and no HTTP server live here: the shells call into this crate.
 
 pub mod after_sale;
+pub mod app;
 pub mod business_day;
 pub mod catalog;
 pub mod commission;

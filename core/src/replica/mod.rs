@@ -18,7 +18,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::Migrations;
 
 pub use actions::HandoverReceipt;
-pub use queries::{CommissionSummary, OrderCard, OrderCardLine, OrderList, OrderRow};
+pub use queries::{
+    CommissionEntry, CommissionSummary, DayCounts, OrderCard, OrderCardLine, OrderList, OrderRow,
+};
 pub use store::DocumentHealth;
 pub use sync::sync_outcome;
 

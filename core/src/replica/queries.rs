@@ -311,4 +311,98 @@ impl Replica {
             orders_pending,
         })
     }
+
+    /// The delivery days this replica holds, newest first.
+    pub fn days(&self) -> Result<Vec<String>, ReplicaError> {
+        let me = self.enrolled()?.point.to_string();
+        Ok(self
+            .conn
+            .prepare_cached("SELECT day FROM documents WHERE point_id = ?1 ORDER BY day DESC")?
+            .query_map([me], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// How the day stands: orders to pick up, picked up, with conflicts, and the
+    /// commission accrued on it.
+    pub fn day_counts(&self, day: &str) -> Result<DayCounts, ReplicaError> {
+        let key = doc_key(self.enrolled()?.point, day);
+        Ok(self.conn.query_row(
+            "SELECT
+               coalesce(sum(status IN ('ready_for_pickup', 'partly_picked_up', 'awaiting_delivery')), 0),
+               coalesce(sum(status = 'picked_up'), 0),
+               coalesce(sum(conflicts <> ''), 0),
+               coalesce(sum(commission), 0),
+               count(*)
+             FROM orders WHERE doc_key = ?1",
+            [key],
+            |r| {
+                Ok(DayCounts {
+                    to_pick_up: r.get(0)?,
+                    picked_up: r.get(1)?,
+                    conflicts: r.get(2)?,
+                    commission: Fen(r.get(3)?),
+                    orders: r.get(4)?,
+                })
+            },
+        )?)
+    }
+
+    /// Every order of the day with its lines, by phone tail (how bags are shelved).
+    pub fn day_orders(&self, day: &str) -> Result<Vec<OrderCard>, ReplicaError> {
+        let key = doc_key(self.enrolled()?.point, day);
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE doc_key = ?1 ORDER BY phone_tail, number"
+        );
+        let rows: Vec<OrderRow> = self
+            .conn
+            .prepare_cached(&sql)?
+            .query_map([key], order_row)?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|order| {
+                let lines = self.order_lines(order.id)?;
+                Ok(OrderCard { order, lines })
+            })
+            .collect()
+    }
+
+    /// Orders that earned commission, newest first, with when the platform settled
+    /// each (if it did).
+    pub fn commission_entries(&self, limit: u32) -> Result<Vec<CommissionEntry>, ReplicaError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT o.day, o.number, o.commission, s.settled_at FROM orders o
+                 LEFT JOIN commission_settled s ON s.order_id = o.order_id
+                 WHERE o.commission > 0 ORDER BY o.day DESC, o.number DESC LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                Ok(CommissionEntry {
+                    day: r.get(0)?,
+                    number: r.get(1)?,
+                    amount: Fen(r.get(2)?),
+                    settled_at: r.get::<_, Option<i64>>(3)?.map(Millis),
+                })
+            })?
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+/// One day's orders by state (`Replica::day_counts`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DayCounts {
+    pub orders: u32,
+    pub to_pick_up: u32,
+    pub picked_up: u32,
+    pub conflicts: u32,
+    pub commission: Fen,
+}
+
+/// One order's commission (`Replica::commission_entries`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CommissionEntry {
+    pub day: String,
+    pub number: String,
+    pub amount: Fen,
+    pub settled_at: Option<Millis>,
 }

@@ -1,0 +1,121 @@
+//! Delivery check (到货验收): the day's goods summary, a count per line (with
+//! shortage or damage, a note and a photo), then acceptance.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::AppError;
+use crate::delivery::LineResult;
+use crate::ids::{EventId, SkuId};
+use crate::replica::Replica;
+use crate::time::Millis;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckLineView {
+    #[serde(flatten)]
+    pub line: LineResult,
+    /// Expected units that cannot be handed over (missing or damaged).
+    pub shortfall: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryCheckView {
+    pub day: String,
+    pub accepted_at: Option<Millis>,
+    pub lines: Vec<CheckLineView>,
+}
+
+/// One line's count as the leader entered it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineCount {
+    pub sku: SkuId,
+    pub received: u32,
+    #[serde(default)]
+    pub damaged: u32,
+    #[serde(default)]
+    pub note: String,
+    /// Content hash of a photo stored with [`store_photo`].
+    #[serde(default)]
+    pub photo: Option<String>,
+}
+
+pub fn view(replica: &Replica, day: &str) -> Result<DeliveryCheckView, AppError> {
+    let lines = replica
+        .goods_summary(day)?
+        .into_iter()
+        .map(|line| CheckLineView {
+            shortfall: line.shortfall(),
+            line,
+        })
+        .collect();
+    Ok(DeliveryCheckView {
+        day: day.to_string(),
+        accepted_at: replica.accepted_at(day)?,
+        lines,
+    })
+}
+
+/// Records one line's count. A shortage or damage needs a note saying what happened.
+pub fn count_line(
+    replica: &mut Replica,
+    day: &str,
+    count: &LineCount,
+) -> Result<EventId, AppError> {
+    let expected = replica
+        .goods_summary(day)?
+        .into_iter()
+        .find(|l| l.sku == count.sku)
+        .map(|l| l.expected);
+    let short = expected.is_some_and(|e| count.received.saturating_sub(count.damaged) < e);
+    if short && count.note.trim().is_empty() {
+        return Err(AppError::new(
+            "note_needed",
+            "短缺或破损时请写明原因",
+            "A shortage or damage needs a note saying what happened",
+        ));
+    }
+    Ok(replica.record_check(
+        day,
+        count.sku,
+        count.received,
+        count.damaged,
+        &count.note,
+        count.photo.clone(),
+    )?)
+}
+
+pub fn accept(replica: &mut Replica, day: &str) -> Result<EventId, AppError> {
+    Ok(replica.accept_delivery(day)?)
+}
+
+/// Largest photo taken at the counter that is kept (a phone photo is a few MB).
+pub const MAX_PHOTO_BYTES: usize = 20 * 1024 * 1024;
+
+/// Stores a photo of damage beside the replica under its content hash and returns
+/// the hash, which is what the check records.
+pub fn store_photo(dir: &std::path::Path, bytes: &[u8]) -> Result<String, AppError> {
+    if bytes.is_empty() || bytes.len() > MAX_PHOTO_BYTES {
+        return Err(AppError::new(
+            "photo",
+            "照片为空或超过20MB",
+            "The photo is empty or larger than 20 MB",
+        ));
+    }
+    let hash: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let io = |e: std::io::Error| {
+        AppError::new(
+            "photo",
+            format!("照片无法保存：{e}"),
+            format!("The photo could not be saved: {e}"),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    std::fs::write(dir.join(&hash), bytes).map_err(io)?;
+    Ok(hash)
+}

@@ -1,0 +1,159 @@
+//! Printing (打印): the day's pick list, the delivery check sheet, bag labels and
+//! the commission statement as PDF, saved beside the replica and, when a printer
+//! is set, sent to CUPS with `lp`. A printer failure never loses the file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+
+use super::AppError;
+use crate::print::{
+    bag_labels, delivery_check_sheet, pick_list, BagLabel, CheckLine, DeliveryCheckSheet, PickList,
+    PickListLine, PickListOrder, PickStatus, PrintFont,
+};
+use crate::replica::Replica;
+use crate::status::OrderStatus;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Printed {
+    /// Where the PDF was saved.
+    pub path: String,
+    /// `None` when no printer is set; else the printer's answer.
+    pub sent: Option<Result<String, AppError>>,
+}
+
+pub fn pick_list_pdf(
+    replica: &Replica,
+    font: &PrintFont,
+    day: &str,
+    point_name: &str,
+) -> Result<Vec<u8>, AppError> {
+    let orders = replica
+        .day_orders(day)?
+        .into_iter()
+        .filter(|c| {
+            !matches!(
+                c.order.status,
+                OrderStatus::Cancelled | OrderStatus::Refunded
+            )
+        })
+        .map(|c| PickListOrder {
+            number: c.order.number,
+            consumer_name: c.order.consumer_name,
+            phone_tail: c.order.phone_tail,
+            status: if c.order.status == OrderStatus::PickedUp {
+                PickStatus::PickedUp
+            } else {
+                PickStatus::ToPick
+            },
+            lines: c
+                .lines
+                .into_iter()
+                .map(|l| PickListLine {
+                    name: l.name,
+                    qty: l.qty,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(pick_list(
+        font,
+        &PickList {
+            point_name: point_name.to_string(),
+            date: day.to_string(),
+            orders,
+        },
+    )?)
+}
+
+pub fn delivery_check_pdf(
+    replica: &Replica,
+    font: &PrintFont,
+    day: &str,
+    point_name: &str,
+) -> Result<Vec<u8>, AppError> {
+    let lines = replica
+        .goods_summary(day)?
+        .into_iter()
+        .map(|l| CheckLine {
+            name: l.name,
+            expected: l.expected,
+            received: l.received,
+            damaged: l.damaged,
+            note: l.note,
+        })
+        .collect();
+    let leader = replica
+        .identity()
+        .map(|i| i.leader.clone())
+        .unwrap_or_default();
+    Ok(delivery_check_sheet(
+        font,
+        &DeliveryCheckSheet {
+            point_name: point_name.to_string(),
+            date: day.to_string(),
+            leader,
+            accepted_at: replica.accepted_at(day)?.map(|at| at.china_clock()),
+            lines,
+        },
+    )?)
+}
+
+/// Bag labels for the day's orders still to pick up. Devices hold no plain codes,
+/// so a label's QR comes from the server's list; without it there is nothing to print.
+pub fn bag_labels_pdf(font: &PrintFont, labels: &[BagLabel]) -> Result<Vec<u8>, AppError> {
+    Ok(bag_labels(font, labels)?)
+}
+
+/// Saves `pdf` as `dir/name.pdf`, then sends it to `printer` with `lp` if one is set.
+pub fn save_and_send(
+    dir: &Path,
+    name: &str,
+    pdf: &[u8],
+    printer: Option<&str>,
+) -> Result<Printed, AppError> {
+    let io = |e: std::io::Error| {
+        AppError::new(
+            "print_save",
+            format!("打印文件无法保存：{e}"),
+            format!("The print file could not be saved: {e}"),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let path: PathBuf = dir.join(format!("{name}.pdf"));
+    std::fs::write(&path, pdf).map_err(io)?;
+    let sent = printer
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| send_to_printer(&path, p));
+    Ok(Printed {
+        path: path.display().to_string(),
+        sent,
+    })
+}
+
+fn send_to_printer(path: &Path, printer: &str) -> Result<String, AppError> {
+    let failed = |why: String| {
+        AppError::new(
+            "printer",
+            format!("打印机 {printer} 没有接收：{why}。文件已保存，可稍后再打印。"),
+            format!(
+                "Printer {printer} did not take the job: {why}. The file is saved; print it later."
+            ),
+        )
+    };
+    let out = Command::new("lp")
+        .arg("-d")
+        .arg(printer)
+        .arg(path)
+        .output()
+        .map_err(|e| failed(e.to_string()))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(failed(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ))
+    }
+}
