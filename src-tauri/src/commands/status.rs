@@ -1,4 +1,4 @@
-//! Commands the UI invokes.
+//! The status line: which core rules run and where the data lives.
 
 use serde::Serialize;
 use tauri::{AppHandle, Manager, Runtime};

@@ -1,0 +1,139 @@
+//! Today, orders, delivery check and commission.
+
+use linli_core::app::delivery_check::{self, DeliveryCheckView, LineCount};
+use linli_core::app::orders::{self, OrderListRow, OrdersTab};
+use linli_core::app::today::{self, TodayView};
+use linli_core::app::AppError;
+use linli_core::ids::EventId;
+use linli_core::replica::{CommissionEntry, CommissionSummary};
+use serde::Serialize;
+use tauri::State;
+
+use crate::counter::Counter;
+
+#[tauri::command]
+pub fn today(counter: State<'_, Counter>) -> Result<TodayView, AppError> {
+    today::today(&mut *counter.replica()?, (counter.now)())
+}
+
+#[tauri::command]
+pub fn list_orders(
+    counter: State<'_, Counter>,
+    tab: OrdersTab,
+    search: String,
+) -> Result<Vec<OrderListRow>, AppError> {
+    let overdue = counter.settings()?.overdue_days;
+    orders::list(&*counter.replica()?, tab, &search, overdue, (counter.now)())
+}
+
+#[tauri::command]
+pub fn delivery_check(counter: State<'_, Counter>) -> Result<DeliveryCheckView, AppError> {
+    let replica = counter.replica()?;
+    let (day, _) = today::working_day(&replica, (counter.now)())?;
+    delivery_check::view(&replica, &day)
+}
+
+#[tauri::command]
+pub fn count_line(
+    counter: State<'_, Counter>,
+    day: String,
+    count: LineCount,
+) -> Result<EventId, AppError> {
+    delivery_check::count_line(&mut *counter.replica()?, &day, &count)
+}
+
+#[tauri::command]
+pub fn accept_delivery(counter: State<'_, Counter>, day: String) -> Result<EventId, AppError> {
+    delivery_check::accept(&mut *counter.replica()?, &day)
+}
+
+/// Stores a damage photo; returns the hash to put in the line's count.
+#[tauri::command]
+pub fn save_photo(counter: State<'_, Counter>, bytes: Vec<u8>) -> Result<String, AppError> {
+    delivery_check::store_photo(&counter.data_dir.join("photos"), &bytes)
+}
+
+#[derive(Serialize)]
+pub struct CommissionView {
+    summary: CommissionSummary,
+    entries: Vec<CommissionEntry>,
+}
+
+#[tauri::command]
+pub fn commission(counter: State<'_, Counter>) -> Result<CommissionView, AppError> {
+    let replica = counter.replica()?;
+    Ok(CommissionView {
+        summary: replica.commission_summary()?,
+        entries: replica.commission_entries(500)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::commands::test_support::counter;
+
+    #[test]
+    fn today_counts_the_day_and_follows_the_delivery_check() {
+        let c = counter(8);
+        let today = c.ok("today", json!({}));
+        assert_eq!(today["day"], "2026-11-22");
+        assert_eq!(today["counts"]["orders"], 8);
+        assert_eq!(
+            today["counts"]["to_pick_up"], 7,
+            "one sample order is cancelled"
+        );
+        assert_eq!(today["delivery"]["state"], "checking");
+
+        let check = c.ok("delivery_check", json!({}));
+        let line = &check["lines"][0];
+        let expected = line["expected"].as_u64().unwrap();
+        let short = json!({ "sku": line["sku"], "received": expected - 1 });
+        let refused = c
+            .call("count_line", json!({ "day": "2026-11-22", "count": short }))
+            .unwrap_err();
+        assert_eq!(refused["reason"], "note_needed");
+        let short = json!({ "sku": line["sku"], "received": expected - 1, "note": "少一件" });
+        c.ok("count_line", json!({ "day": "2026-11-22", "count": short }));
+        c.ok("accept_delivery", json!({ "day": "2026-11-22" }));
+
+        let check = c.ok("delivery_check", json!({}));
+        assert_eq!(check["lines"][0]["shortfall"], 1);
+        let today = c.ok("today", json!({}));
+        assert_eq!(today["delivery"]["state"], "accepted");
+        assert_eq!(today["delivery"]["shortLines"], 1);
+        let again = c
+            .call("accept_delivery", json!({ "day": "2026-11-22" }))
+            .unwrap_err();
+        assert_eq!(again["reason"], "already_accepted");
+    }
+
+    #[test]
+    fn orders_are_listed_searched_and_moved_when_picked_up() {
+        let c = counter(8);
+        c.ok("accept_delivery", json!({ "day": "2026-11-22" }));
+        let list = |tab: &str, search: &str| {
+            c.ok("list_orders", json!({ "tab": tab, "search": search }))
+                .as_array()
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(list("toPickUp", "").len(), 7);
+        let number = &c.seeded.orders[0].number;
+        let found = list("toPickUp", number);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0]["overdue"], false);
+        assert_eq!(found[0]["waitingDays"], 0);
+
+        c.ok(
+            "hand_over",
+            json!({ "input": c.code(0), "lines": null, "method": "Typed" }),
+        );
+        assert_eq!(list("toPickUp", "").len(), 6);
+        assert_eq!(list("pickedUp", number).len(), 1);
+        assert!(list("conflicts", "").is_empty());
+        let commission = c.ok("commission", json!({}));
+        assert_eq!(commission["entries"].as_array().unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,11 @@
+//! Commands the UI invokes. Each parses its input, calls one linli-core function
+//! (`linli_core::app`) and maps the result; errors carry the reason in zh-CN and en.
+
+pub mod day;
+pub mod pickup;
+pub mod printing;
+pub mod settings;
+pub mod status;
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -1,0 +1,152 @@
+//! The pickup desk (核销): verify, hand over, and read the camera.
+
+use linli_core::app::pickup_desk::{self, Verdict};
+use linli_core::app::{camera_scan, AppError};
+use linli_core::counter::CodeMethod;
+use linli_core::handover::HandoverLine;
+use linli_core::replica::HandoverReceipt;
+use linli_core::scanner::{still::StillImages, FrameSource};
+use tauri::State;
+
+use crate::counter::Counter;
+
+#[tauri::command]
+pub fn verify_code(counter: State<'_, Counter>, input: String) -> Result<Verdict, AppError> {
+    Ok(pickup_desk::verify(&*counter.replica()?, &input))
+}
+
+#[tauri::command]
+pub fn hand_over(
+    counter: State<'_, Counter>,
+    input: String,
+    lines: Option<Vec<HandoverLine>>,
+    method: CodeMethod,
+) -> Result<HandoverReceipt, AppError> {
+    pickup_desk::hand_over(&mut *counter.replica()?, &input, lines, method)
+}
+
+/// Frames are read until a code is found or this many have been tried.
+const CAMERA_FRAMES: usize = 30;
+
+/// Reads a pickup QR from the camera and returns its payload for `verify_code`.
+#[tauri::command]
+pub fn camera_scan() -> Result<String, AppError> {
+    let mut source = camera_source()?;
+    camera_scan::scan(&mut *source, CAMERA_FRAMES).map(|qr| qr.encode())
+}
+
+/// The frame source: still images named by `LINLI_CAMERA_STILLS` (colon-separated
+/// paths; how tests stand in for the camera), else no camera in this build.
+fn camera_source() -> Result<Box<dyn FrameSource>, AppError> {
+    match std::env::var_os("LINLI_CAMERA_STILLS") {
+        Some(paths) => Ok(Box::new(StillImages::new(
+            std::env::split_paths(&paths).collect(),
+        ))),
+        None => Err(AppError::new(
+            "no_camera",
+            "本机没有可用的摄像头。请用扫码枪或直接输入7位提货码。",
+            "No camera is available on this device. Use the handheld scanner or type the 7-digit code.",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::commands::test_support::counter;
+
+    #[test]
+    fn a_typed_code_is_refused_until_accepted_then_handed_over_once() {
+        let c = counter(6);
+        let code = c.code(0);
+        let before = c.ok("verify_code", json!({ "input": code }));
+        assert_eq!(before["kind"], "refused");
+        assert_eq!(before["error"]["reason"], "not_arrived");
+        assert_eq!(before["error"]["zh"], "商品尚未到货：本点还未验收今日配送");
+
+        c.ok("accept_delivery", json!({ "day": "2026-11-22" }));
+        let ready = c.ok("verify_code", json!({ "input": code }));
+        assert_eq!(ready["kind"], "ready", "{ready}");
+        assert_eq!(ready["card"]["order"]["number"], c.seeded.orders[0].number);
+
+        let receipt = c.ok(
+            "hand_over",
+            json!({ "input": code, "lines": null, "method": "Typed" }),
+        );
+        assert_eq!(receipt["number"], c.seeded.orders[0].number);
+        let again = c.ok("verify_code", json!({ "input": code }));
+        assert_eq!(again["error"]["reason"], "already_picked_up");
+        assert!(again["error"]["zh"].as_str().unwrap().starts_with("已于 "));
+    }
+
+    #[test]
+    fn every_refusal_comes_with_both_languages() {
+        let c = counter(6);
+        c.ok("accept_delivery", json!({ "day": "2026-11-22" }));
+        let reason = |input: &str| {
+            let v = c.ok("verify_code", json!({ "input": input }));
+            assert_eq!(v["kind"], "refused", "{input}: {v}");
+            assert!(!v["error"]["zh"].as_str().unwrap().is_empty());
+            assert!(!v["error"]["en"].as_str().unwrap().is_empty());
+            v["error"]["reason"].as_str().unwrap().to_string()
+        };
+        assert_eq!(reason("12"), "malformed");
+        assert_eq!(reason(&c.seeded.other_point_qr), "other_point");
+        assert_eq!(reason(&c.seeded.orders[1].code), "cancelled");
+        let known: Vec<&str> = c.seeded.orders.iter().map(|o| o.code.as_str()).collect();
+        let unknown = (0..10_000_000u32)
+            .map(|n| format!("{n:07}"))
+            .find(|s| !known.contains(&s.as_str()))
+            .unwrap();
+        assert_eq!(reason(&unknown), "unknown");
+    }
+
+    #[test]
+    fn a_scanned_payload_and_a_partial_handover() {
+        let c = counter(12);
+        c.ok("accept_delivery", json!({ "day": "2026-11-22" }));
+        // An order with at least two lines, scanned as its QR payload.
+        let (i, card) = (0..c.seeded.orders.len())
+            .filter(|i| !c.seeded.orders[*i].cancelled)
+            .map(|i| {
+                (
+                    i,
+                    c.ok("verify_code", json!({ "input": c.seeded.orders[i].qr })),
+                )
+            })
+            .find(|(_, v)| v["card"]["lines"].as_array().is_some_and(|l| l.len() >= 2))
+            .expect("a sample order with two lines");
+        let first = &card["card"]["lines"][0];
+        let lines = json!([{ "sku": first["sku"], "qty": 1 }]);
+        let qr = &c.seeded.orders[i].qr;
+        c.ok(
+            "hand_over",
+            json!({ "input": qr, "lines": lines, "method": "Scanner" }),
+        );
+        let after = c.ok("verify_code", json!({ "input": qr }));
+        assert_eq!(after["kind"], "ready", "the rest is still due: {after}");
+        assert_eq!(after["card"]["order"]["status"], "PartlyPickedUp");
+
+        let too_many = json!([{ "sku": first["sku"], "qty": 99 }]);
+        let refused = c
+            .call(
+                "hand_over",
+                json!({ "input": qr, "lines": too_many, "method": "Scanner" }),
+            )
+            .unwrap_err();
+        assert_eq!(refused["reason"], "handover_lines");
+        assert!(refused["zh"].as_str().unwrap().contains("只剩"));
+    }
+
+    #[test]
+    fn the_camera_reads_a_still_image_through_the_frame_source() {
+        let c = counter(3);
+        let still = c.dir.path().join("seed").join("qr-1.png");
+        // The frame source is chosen from the environment, as in the E2E run.
+        std::env::set_var("LINLI_CAMERA_STILLS", &still);
+        let payload = c.ok("camera_scan", json!({}));
+        std::env::remove_var("LINLI_CAMERA_STILLS");
+        assert_eq!(payload, c.seeded.orders[0].qr.as_str());
+    }
+}

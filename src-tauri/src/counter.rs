@@ -1,0 +1,73 @@
+//! The app's state: the replica behind a lock, the folder it lives in, the
+//! counter's settings and the print font (loaded once, on first print).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use linli_core::app::AppError;
+use linli_core::print::{FontSource, PrintError, PrintFont};
+use linli_core::replica::Replica;
+use linli_core::time::Millis;
+
+use crate::settings::Settings;
+
+pub struct Counter {
+    replica: Mutex<Replica>,
+    pub data_dir: PathBuf,
+    pub settings: Mutex<Settings>,
+    font: OnceLock<Result<PrintFont, String>>,
+    /// The time the counter runs on (tests fix it).
+    pub now: fn() -> Millis,
+}
+
+fn poisoned() -> AppError {
+    AppError::new(
+        "busy",
+        "上一个操作中断了，请重启应用",
+        "An earlier action was interrupted; restart the app",
+    )
+}
+
+impl Counter {
+    /// Opens (or creates) the replica in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, AppError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            AppError::new(
+                "storage",
+                format!("无法创建数据目录：{e}"),
+                format!("Cannot create the data folder: {e}"),
+            )
+        })?;
+        let replica = Replica::open(&data_dir.join("replica.sqlite3"))?;
+        Ok(Counter {
+            replica: Mutex::new(replica),
+            data_dir: data_dir.to_path_buf(),
+            settings: Mutex::new(Settings::load(data_dir)),
+            font: OnceLock::new(),
+            now: Millis::now,
+        })
+    }
+
+    pub fn replica(&self) -> Result<MutexGuard<'_, Replica>, AppError> {
+        self.replica.lock().map_err(|_| poisoned())
+    }
+
+    pub fn settings(&self) -> Result<MutexGuard<'_, Settings>, AppError> {
+        self.settings.lock().map_err(|_| poisoned())
+    }
+
+    pub fn font(&self) -> Result<&PrintFont, AppError> {
+        let font = self.font.get_or_init(|| {
+            FontSource::debian()
+                .load()
+                .map_err(|e: PrintError| e.to_string())
+        });
+        font.as_ref().map_err(|e| {
+            AppError::new(
+                "print_font",
+                format!("打印字体不可用：{e}"),
+                format!("The print font is not usable: {e}"),
+            )
+        })
+    }
+}
