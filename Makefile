@@ -19,11 +19,11 @@ UI_INSTALLED := ui/node_modules/.package-lock.json
 # the order below puts cheap checks first.
 .NOTPARALLEL:
 
-.PHONY: help deps ui ui-test build fmt-check clippy cargo-test smoke walkthrough test demo
+.PHONY: help deps ui ui-test build fmt-check clippy cargo-test smoke e2e tauri-driver app-bench walkthrough test demo
 
 help:
 	@echo "make demo   build, start the sync server, open the app"
-	@echo "make test   formatting, lints, Rust and UI tests, app smoke test, API walkthrough"
+	@echo "make test   formatting, lints, Rust and UI tests, app smoke and end-to-end tests, API walkthrough"
 
 deps:
 	scripts/install-deps.sh
@@ -58,12 +58,25 @@ cargo-test: build
 smoke: build
 	scripts/app-smoke.sh $(APP_BIN) artifacts/app-smoke.png
 
+# WebDriver in front of the app's WebKit view; installed once, only when missing.
+tauri-driver:
+	@command -v tauri-driver >/dev/null || [ -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/tauri-driver" ] \
+	  || $(CARGO) install --locked tauri-driver
+
+# The counter day end to end through the real window; screenshots in artifacts/e2e.
+e2e: build tauri-driver
+	scripts/app-e2e.sh $(APP_BIN) artifacts/e2e
+
+# Figures for docs/BENCHMARKS.md (not part of `make test`: it measures, asserts nothing).
+app-bench: build tauri-driver
+	LINLI_E2E_SCENARIO=latency LINLI_DEMO_ORDERS=10000 scripts/app-e2e.sh $(APP_BIN) artifacts/app-bench
+
 # The README's curl walkthrough against a real demo server: order, cutoff, PDFs.
 walkthrough: build
 	scripts/api-walkthrough.sh $(SERVER_BIN) artifacts/walkthrough
 
 # Cheap checks first so a formatting slip fails in seconds, not minutes.
-test: deps fmt-check ui-test clippy cargo-test smoke walkthrough
+test: deps fmt-check ui-test clippy cargo-test smoke e2e walkthrough
 
 demo: deps build
 	scripts/demo.sh $(APP_BIN) $(SERVER_BIN)

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The counter app end to end, driven like a person through WebDriver:
+# tauri-driver (cargo install) in front of WebKitWebDriver (Debian
+# webkit2gtk-driver), on a virtual X display with its own session bus. The
+# scenario is ui/e2e/counter.e2e.mjs; screenshots of each screen land in ARTIFACTS.
+#
+#   scripts/app-e2e.sh PATH/TO/linli-app ARTIFACTS_DIR
+#   LINLI_E2E_SCENARIO=latency LINLI_DEMO_ORDERS=10000 scripts/app-e2e.sh ...
+#       measures start-up, Enter-to-card and idle memory instead (ui/e2e/latency.e2e.mjs)
+#
+# Until the device sync client lands, the replica is seeded the way a first sync
+# leaves it (LINLI_DEMO_SEED: enrollment identity plus one point-day document).
+set -euo pipefail
+
+app=${1:?usage: app-e2e.sh PATH/TO/linli-app ARTIFACTS_DIR}
+artifacts=${2:?usage: app-e2e.sh PATH/TO/linli-app ARTIFACTS_DIR}
+
+if [ -z "${LINLI_E2E_INNER:-}" ]; then
+  mkdir -p "$artifacts"
+  app=$(realpath "$app")
+  artifacts=$(realpath "$artifacts")
+  exec env LINLI_E2E_INNER=1 xvfb-run -a -s "-screen 0 1280x900x24" \
+    dbus-run-session -- "$0" "$app" "$artifacts"
+fi
+
+export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 NO_AT_BRIDGE=1
+
+driver=$(command -v tauri-driver || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver")
+if [ ! -x "$driver" ]; then
+  echo "app-e2e: tauri-driver is missing (make e2e installs it)" >&2
+  exit 1
+fi
+
+scratch=$(mktemp -d)
+export XDG_DATA_HOME=$scratch/data XDG_CACHE_HOME=$scratch/cache XDG_CONFIG_HOME=$scratch/config
+export LINLI_DEMO_SEED=$scratch/seed LINLI_DEMO_ORDERS=${LINLI_DEMO_ORDERS:-30}
+# The camera's frame source reads this still image: order 3's bag label.
+export LINLI_CAMERA_STILLS=$scratch/seed/qr-3.png
+
+port=4444
+while (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 2)); done
+"$driver" --port "$port" --native-port $((port + 1)) --native-driver "$(command -v WebKitWebDriver)" \
+  >"$scratch/driver.log" 2>&1 &
+driver_pid=$!
+cleanup() {
+  kill "$driver_pid" 2>/dev/null || true
+  wait "$driver_pid" 2>/dev/null || true
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+for _ in $(seq 100); do
+  (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+  sleep 0.1
+done
+
+scenario=${LINLI_E2E_SCENARIO:-counter}
+if ! WEBDRIVER_URL=http://127.0.0.1:$port node "$(dirname "$0")/../ui/e2e/$scenario.e2e.mjs" \
+  "$app" "$LINLI_DEMO_SEED" "$artifacts"; then
+  echo "app-e2e: failed; tauri-driver's log:" >&2
+  tail -n 40 "$scratch/driver.log" >&2
+  exit 1
+fi
