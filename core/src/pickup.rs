@@ -19,7 +19,7 @@ pub enum PickupRefusal {
     Unknown,
     #[error("this code belongs to another pickup point")]
     OtherPoint,
-    #[error("already picked up at {} on device {device}", at.china_clock())]
+    #[error("already picked up at {} on device {}", at.china_clock(), short_device(device))]
     AlreadyPickedUp { at: Millis, device: DeviceId },
     #[error("the order was cancelled at {}", at.china_clock())]
     Cancelled { at: Millis },
