@@ -60,13 +60,16 @@ export async function deliveryScreen(root: HTMLElement, ctx: Ctx): Promise<void>
     };
     received.addEventListener("input", refresh);
     damaged.addEventListener("input", refresh);
-    const photo = el("input", { type: "file", accept: "image/*", disabled: accepted });
+    // The native file button speaks the system's language; a label in ours opens it.
+    const photo = el("input", { type: "file", accept: "image/*", disabled: accepted, className: "visually-hidden" });
     photo.setAttribute("aria-label", `${t(lang, "colPhoto")} ${line.name}`);
+    const photoButton = el("label", { className: "photo-button" }, photo, t(lang, "photoButton"));
     photo.addEventListener("change", async () => {
       const file = photo.files?.[0];
       if (!file) return;
       try {
         row.photo = await api.savePhoto(Array.from(new Uint8Array(await file.arrayBuffer())));
+        photoButton.classList.add("taken");
         message.replaceChildren(el("p", { className: "success" }, t(lang, "photoSaved")));
       } catch (e) {
         message.replaceChildren(errorBox(lang, asAppError(e)));
@@ -80,7 +83,7 @@ export async function deliveryScreen(root: HTMLElement, ctx: Ctx): Promise<void>
       el("td", { className: "counter" }, stepper(received, -1, "−"), received, stepper(received, 1, "+"), diff),
       el("td", {}, damaged),
       el("td", {}, note),
-      el("td", {}, photo),
+      el("td", {}, photoButton),
     );
     refresh();
     return tableRow;
@@ -126,7 +129,7 @@ export async function deliveryScreen(root: HTMLElement, ctx: Ctx): Promise<void>
     el("h2", {}, t(lang, "navDelivery")),
     el("p", { className: "day" }, t(lang, "dayOf", { day: view.day }), accepted ? ` · ${t(lang, "accepted", { at: chinaClock(view.acceptedAt ?? 0) })}` : ""),
     el("table", { className: "check" }, el("thead", {}, head), el("tbody", {}, ...view.lines.map(tr))),
-    el("div", { className: "actions" }, accepted ? null : button(t(lang, "acceptDelivery"), () => void accept(), "primary accept"), button(t(lang, "printCheckSheet"), () => void print(), "print")),
+    el("div", { className: "actions sticky" }, accepted ? null : button(t(lang, "acceptDelivery"), () => void accept(), "primary accept"), button(t(lang, "printCheckSheet"), () => void print(), "print")),
     message,
   );
 }

@@ -3,7 +3,7 @@
 
 import { asAppError, type OrderListRow, type OrdersTab } from "../api";
 import { button, el } from "../dom";
-import { t, type MessageKey } from "../i18n";
+import { t, type Lang, type MessageKey } from "../i18n";
 import { errorBox, type Ctx } from "./context";
 
 const tabs: [OrdersTab, MessageKey][] = [
@@ -11,6 +11,19 @@ const tabs: [OrdersTab, MessageKey][] = [
   ["pickedUp", "tabPickedUp"],
   ["conflicts", "tabConflicts"],
 ];
+
+/** A conflict flag (core `status::Conflict::as_str`) in words. */
+export function conflictText(lang: Lang, conflict: string): string {
+  const key = conflictKeys[conflict];
+  return key ? t(lang, key) : conflict;
+}
+
+const conflictKeys: Record<string, MessageKey> = {
+  handed_over_when_void: "conflictHandedOverWhenVoid",
+  duplicate_handover: "conflictDuplicateHandover",
+  handed_over_before_acceptance: "conflictHandedOverBeforeAcceptance",
+  short_delivery: "conflictShortDelivery",
+};
 
 export async function ordersScreen(root: HTMLElement, ctx: Ctx): Promise<void> {
   const { lang, api } = ctx;
@@ -51,7 +64,7 @@ export async function ordersScreen(root: HTMLElement, ctx: Ctx): Promise<void> {
         el("td", {}, r.number),
         el("td", {}, r.consumer_name),
         el("td", {}, r.phone_tail),
-        el("td", {}, t(lang, `status${r.status}` as MessageKey), r.conflicts.length ? ` ⚠ ${r.conflicts.join(", ")}` : ""),
+        el("td", {}, t(lang, `status${r.status}` as MessageKey), r.conflicts.length ? el("span", { className: "conflict" }, ` ⚠ ${r.conflicts.map((c) => conflictText(lang, c)).join("、")}`) : ""),
         el("td", { className: "num" }, String(r.due_units)),
         el("td", { className: "num" }, r.waitingDays === null ? "" : String(r.waitingDays), r.overdue ? el("span", { className: "badge" }, t(lang, "overdueMark")) : ""),
       ),

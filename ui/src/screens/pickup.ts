@@ -72,11 +72,19 @@ export async function pickupScreen(root: HTMLElement, ctx: Ctx, now: () => numbe
       );
     });
     return [
-      el("h3", { className: "order-title" }, t(lang, "orderOf", { number: o.number, name: o.consumer_name, tail: o.phone_tail })),
-      el("p", { className: "order-status" }, t(lang, `status${o.status}` as MessageKey)),
+      el(
+        "div",
+        { className: "card-head" },
+        el(
+          "div",
+          {},
+          el("h3", { className: "order-title" }, t(lang, "orderOf", { number: o.number, name: o.consumer_name, tail: o.phone_tail })),
+          el("p", { className: "order-status" }, t(lang, `status${o.status}` as MessageKey)),
+        ),
+        button(t(lang, "confirmHandover"), () => void confirm(), "primary confirm"),
+      ),
       el("ul", { className: "lines" }, ...rows),
       el("p", { className: "hint" }, t(lang, "partialHint")),
-      button(t(lang, "confirmHandover"), () => void confirm(), "primary confirm"),
     ];
   };
 
