@@ -24,8 +24,10 @@ try {
   // Accept the delivery so codes come back as order cards, not "not arrived".
   await s.click("nav button[data-screen=delivery]");
   await s.waitFor("table.check tbody tr");
+  const acceptStart = Date.now();
   await s.click("button.accept");
-  await s.waitFor(".message .success");
+  await s.waitFor(".message .success", () => true, "acceptance", 600_000);
+  const acceptMs = Date.now() - acceptStart;
   await s.click("nav button[data-screen=pickup]");
   await s.waitFor("#pickup-input");
 
@@ -56,6 +58,7 @@ try {
   console.log(JSON.stringify({
     orders: seed.orders.length,
     startToPickupMs: startMs,
+    countAndAcceptMs: acceptMs,
     enterToCardMs: { samples: times.length, p50: pct(50), p90: pct(90), max: times.at(-1).toFixed(1) },
     idleRssMiB: rss,
   }, null, 2));

@@ -43,9 +43,9 @@ export class Session {
     return v[ELEMENT];
   }
 
-  /** Waits until `css` matches an element whose text satisfies `test` (10 s). */
-  async waitFor(css, test = () => true, what = css) {
-    const until = Date.now() + 10_000;
+  /** Waits until `css` matches an element whose text satisfies `test`. */
+  async waitFor(css, test = () => true, what = css, timeoutMs = 10_000) {
+    const until = Date.now() + timeoutMs;
     let last = "";
     for (;;) {
       try {

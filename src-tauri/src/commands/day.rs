@@ -12,12 +12,12 @@ use tauri::State;
 use crate::counter::Counter;
 
 #[tauri::command]
-pub fn today(counter: State<'_, Counter>) -> Result<TodayView, AppError> {
+pub async fn today(counter: State<'_, Counter>) -> Result<TodayView, AppError> {
     today::today(&mut *counter.replica()?, (counter.now)())
 }
 
 #[tauri::command]
-pub fn list_orders(
+pub async fn list_orders(
     counter: State<'_, Counter>,
     tab: OrdersTab,
     search: String,
@@ -27,14 +27,14 @@ pub fn list_orders(
 }
 
 #[tauri::command]
-pub fn delivery_check(counter: State<'_, Counter>) -> Result<DeliveryCheckView, AppError> {
+pub async fn delivery_check(counter: State<'_, Counter>) -> Result<DeliveryCheckView, AppError> {
     let replica = counter.replica()?;
     let (day, _) = today::working_day(&replica, (counter.now)())?;
     delivery_check::view(&replica, &day)
 }
 
 #[tauri::command]
-pub fn count_line(
+pub async fn count_line(
     counter: State<'_, Counter>,
     day: String,
     count: LineCount,
@@ -43,13 +43,16 @@ pub fn count_line(
 }
 
 #[tauri::command]
-pub fn accept_delivery(counter: State<'_, Counter>, day: String) -> Result<EventId, AppError> {
+pub async fn accept_delivery(
+    counter: State<'_, Counter>,
+    day: String,
+) -> Result<EventId, AppError> {
     delivery_check::accept(&mut *counter.replica()?, &day)
 }
 
 /// Stores a damage photo; returns the hash to put in the line's count.
 #[tauri::command]
-pub fn save_photo(counter: State<'_, Counter>, bytes: Vec<u8>) -> Result<String, AppError> {
+pub async fn save_photo(counter: State<'_, Counter>, bytes: Vec<u8>) -> Result<String, AppError> {
     delivery_check::store_photo(&counter.data_dir.join("photos"), &bytes)
 }
 
@@ -60,7 +63,7 @@ pub struct CommissionView {
 }
 
 #[tauri::command]
-pub fn commission(counter: State<'_, Counter>) -> Result<CommissionView, AppError> {
+pub async fn commission(counter: State<'_, Counter>) -> Result<CommissionView, AppError> {
     let replica = counter.replica()?;
     Ok(CommissionView {
         summary: replica.commission_summary()?,

@@ -1,5 +1,7 @@
 //! Commands the UI invokes. Each parses its input, calls one linli-core function
-//! (`linli_core::app`) and maps the result; errors carry the reason in zh-CN and en.
+//! (`linli_core::app`) and maps the result; errors carry the reason in zh-CN and
+//! en. They are `async` so Tauri runs them off the main thread: a long one
+//! (accepting a 10,000-order day) never freezes the window.
 
 pub mod day;
 pub mod pickup;

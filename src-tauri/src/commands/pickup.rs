@@ -11,12 +11,12 @@ use tauri::State;
 use crate::counter::Counter;
 
 #[tauri::command]
-pub fn verify_code(counter: State<'_, Counter>, input: String) -> Result<Verdict, AppError> {
+pub async fn verify_code(counter: State<'_, Counter>, input: String) -> Result<Verdict, AppError> {
     Ok(pickup_desk::verify(&*counter.replica()?, &input))
 }
 
 #[tauri::command]
-pub fn hand_over(
+pub async fn hand_over(
     counter: State<'_, Counter>,
     input: String,
     lines: Option<Vec<HandoverLine>>,
@@ -30,7 +30,7 @@ const CAMERA_FRAMES: usize = 30;
 
 /// Reads a pickup QR from the camera and returns its payload for `verify_code`.
 #[tauri::command]
-pub fn camera_scan() -> Result<String, AppError> {
+pub async fn camera_scan() -> Result<String, AppError> {
     let mut source = camera_source()?;
     camera_scan::scan(&mut *source, CAMERA_FRAMES).map(|qr| qr.encode())
 }

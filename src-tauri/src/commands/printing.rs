@@ -7,7 +7,10 @@ use tauri::State;
 use crate::counter::Counter;
 
 #[tauri::command]
-pub fn print_pick_list(counter: State<'_, Counter>, day: String) -> Result<Printed, AppError> {
+pub async fn print_pick_list(
+    counter: State<'_, Counter>,
+    day: String,
+) -> Result<Printed, AppError> {
     let settings = counter.settings()?.clone();
     let pdf = printing::pick_list_pdf(
         &*counter.replica()?,
@@ -25,7 +28,10 @@ pub fn print_pick_list(counter: State<'_, Counter>, day: String) -> Result<Print
 }
 
 #[tauri::command]
-pub fn print_delivery_check(counter: State<'_, Counter>, day: String) -> Result<Printed, AppError> {
+pub async fn print_delivery_check(
+    counter: State<'_, Counter>,
+    day: String,
+) -> Result<Printed, AppError> {
     let settings = counter.settings()?.clone();
     let pdf = printing::delivery_check_pdf(
         &*counter.replica()?,

@@ -7,12 +7,15 @@ use crate::counter::Counter;
 use crate::settings::Settings;
 
 #[tauri::command]
-pub fn get_settings(counter: State<'_, Counter>) -> Result<Settings, AppError> {
+pub async fn get_settings(counter: State<'_, Counter>) -> Result<Settings, AppError> {
     Ok(counter.settings()?.clone())
 }
 
 #[tauri::command]
-pub fn save_settings(counter: State<'_, Counter>, settings: Settings) -> Result<(), AppError> {
+pub async fn save_settings(
+    counter: State<'_, Counter>,
+    settings: Settings,
+) -> Result<(), AppError> {
     settings.save(&counter.data_dir)?;
     *counter.settings()? = settings;
     Ok(())
