@@ -38,6 +38,7 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::day::accept_delivery,
             commands::day::save_photo,
             commands::day::commission,
+            commands::day::export_commission,
             commands::pickup::verify_code,
             commands::pickup::hand_over,
             commands::pickup::camera_scan,

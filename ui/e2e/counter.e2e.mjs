@@ -176,6 +176,10 @@ try {
 
   await go("commission");
   await s.waitFor("table.commission tbody tr");
+  await s.click("button.export");
+  const { text: xlsxSaved } = await s.waitFor(".export-path");
+  const xlsx = readFileSync(xlsxSaved.replace(/^已保存：/, "").trim());
+  check(xlsx.subarray(0, 2).toString() === "PK", "the commission export is an xlsx (zip) file");
   await shot("commission");
   await go("settings");
   await s.waitFor("#set-printer");

@@ -138,6 +138,7 @@ export interface Api {
   acceptDelivery(day: string): Promise<string>;
   savePhoto(bytes: number[]): Promise<string>;
   commission(): Promise<CommissionView>;
+  exportCommission(): Promise<string>;
   printPickList(day: string): Promise<Printed>;
   printDeliveryCheck(day: string): Promise<Printed>;
   getSettings(): Promise<Settings>;
@@ -155,6 +156,7 @@ export const tauriApi: Api = {
   acceptDelivery: (day) => invoke("accept_delivery", { day }),
   savePhoto: (bytes) => invoke("save_photo", { bytes }),
   commission: () => invoke("commission"),
+  exportCommission: () => invoke("export_commission"),
   printPickList: (day) => invoke("print_pick_list", { day }),
   printDeliveryCheck: (day) => invoke("print_delivery_check", { day }),
   getSettings: () => invoke("get_settings"),

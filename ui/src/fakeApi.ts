@@ -56,6 +56,7 @@ export function fakeApi(verdicts: Record<string, Verdict> = {}): Api & { calls: 
     acceptDelivery: (day) => rec("acceptDelivery", [day], "ev"),
     savePhoto: (bytes) => rec("savePhoto", [bytes.length], "hash"),
     commission: () => rec("commission", [], { summary: { pending: 0, settled: 0, orders_pending: 0 }, entries: [] }),
+    exportCommission: () => rec("exportCommission", [], "exports/commission.xlsx"),
     printPickList: (day) => rec("printPickList", [day], { path: "prints/pick-list.pdf", sent: null }),
     printDeliveryCheck: (day) => rec("printDeliveryCheck", [day], { path: "prints/check.pdf", sent: null }),
     getSettings: () => rec("getSettings", [], { printer: "", camera: 0, overdueDays: 3, pointName: "邻里自提点", server: "" }),

@@ -4,6 +4,8 @@
 
 #[cfg(feature = "scanner")]
 pub mod camera_scan;
+#[cfg(feature = "export")]
+pub mod commission_export;
 pub mod delivery_check;
 #[cfg(feature = "scanner")]
 pub mod demo_seed;

@@ -1,5 +1,6 @@
 //! Today, orders, delivery check and commission.
 
+use linli_core::app::commission_export;
 use linli_core::app::delivery_check::{self, DeliveryCheckView, LineCount};
 use linli_core::app::orders::{self, OrderListRow, OrdersTab};
 use linli_core::app::today::{self, TodayView};
@@ -71,6 +72,36 @@ pub async fn commission(counter: State<'_, Counter>) -> Result<CommissionView, A
     })
 }
 
+/// Writes the commission workbook under `exports/`; returns where.
+#[tauri::command]
+pub async fn export_commission(counter: State<'_, Counter>) -> Result<String, AppError> {
+    let (summary, entries) = {
+        let replica = counter.replica()?;
+        (
+            replica.commission_summary()?,
+            replica.commission_entries(100_000)?,
+        )
+    };
+    let bytes = commission_export::commission_xlsx(&summary, &entries)?;
+    let day = linli_core::app::china_day((counter.now)());
+    let path = counter
+        .data_dir
+        .join("exports")
+        .join(format!("commission-{day}.xlsx"));
+    let saved = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&path, bytes));
+    saved.map_err(|e| {
+        AppError::new(
+            "export",
+            format!("Excel 文件无法保存：{e}"),
+            format!("The Excel file could not be saved: {e}"),
+        )
+    })?;
+    Ok(path.display().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -138,5 +169,8 @@ mod tests {
         assert!(list("conflicts", "").is_empty());
         let commission = c.ok("commission", json!({}));
         assert_eq!(commission["entries"].as_array().unwrap().len(), 1);
+        let xlsx = c.ok("export_commission", json!({}));
+        let bytes = std::fs::read(xlsx.as_str().unwrap()).unwrap();
+        assert!(bytes.starts_with(b"PK"), "an xlsx is a zip file");
     }
 }

@@ -21,7 +21,17 @@ export async function commissionScreen(root: HTMLElement, ctx: Ctx): Promise<voi
         el("div", { className: "tile" }, el("span", { className: "tile-value" }, yuan(v.summary.pending)), el("span", { className: "tile-label" }, `${t(lang, "commissionPending")} · ${t(lang, "commissionOrders", { n: v.summary.orders_pending })}`)),
         el("div", { className: "tile" }, el("span", { className: "tile-value" }, yuan(v.summary.settled)), el("span", { className: "tile-label" }, t(lang, "commissionSettled"))),
       ),
-      el("div", { className: "actions" }, button(t(lang, "withdraw"), () => message.replaceChildren(el("p", { className: "info" }, t(lang, "withdrawOffline"))))),
+      el(
+        "div",
+        { className: "actions" },
+        button(t(lang, "exportExcel"), async () => {
+          try {
+            message.replaceChildren(el("p", { className: "success export-path" }, t(lang, "printSaved", { path: await ctx.api.exportCommission() })));
+          } catch (e) {
+            message.replaceChildren(errorBox(lang, asAppError(e)));
+          }
+        }, "export"),
+      ),
       message,
       rows.length
         ? el("table", { className: "commission" }, el("thead", {}, el("tr", {}, ...(["colDay", "colNumber", "colAmount", "colStatus"] as const).map((k) => el("th", {}, t(lang, k))))), el("tbody", {}, ...rows))
