@@ -36,6 +36,7 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::day::delivery_check,
             commands::day::count_line,
             commands::day::accept_delivery,
+            commands::day::count_and_accept,
             commands::day::save_photo,
             commands::day::commission,
             commands::day::export_commission,

@@ -136,6 +136,7 @@ export interface Api {
   deliveryCheck(): Promise<DeliveryCheckView>;
   countLine(day: string, count: LineCount): Promise<string>;
   acceptDelivery(day: string): Promise<string>;
+  countAndAccept(day: string, counts: LineCount[]): Promise<string>;
   savePhoto(bytes: number[]): Promise<string>;
   commission(): Promise<CommissionView>;
   exportCommission(): Promise<string>;
@@ -154,6 +155,7 @@ export const tauriApi: Api = {
   deliveryCheck: () => invoke("delivery_check"),
   countLine: (day, count) => invoke("count_line", { day, count }),
   acceptDelivery: (day) => invoke("accept_delivery", { day }),
+  countAndAccept: (day, counts) => invoke("count_and_accept", { day, counts }),
   savePhoto: (bytes) => invoke("save_photo", { bytes }),
   commission: () => invoke("commission"),
   exportCommission: () => invoke("export_commission"),

@@ -54,6 +54,7 @@ export function fakeApi(verdicts: Record<string, Verdict> = {}): Api & { calls: 
     deliveryCheck: () => rec("deliveryCheck", [], { day: "2026-11-22", acceptedAt: null, lines: [{ sku: "egg", name: "本地土鸡蛋 30枚", expected: 5, received: null, damaged: 0, note: "", shortfall: 0 }] }),
     countLine: (day, count) => rec("countLine", [day, count], "ev"),
     acceptDelivery: (day) => rec("acceptDelivery", [day], "ev"),
+    countAndAccept: (day, counts) => rec("countAndAccept", [day, counts], "ev"),
     savePhoto: (bytes) => rec("savePhoto", [bytes.length], "hash"),
     commission: () => rec("commission", [], { summary: { pending: 0, settled: 0, orders_pending: 0 }, entries: [] }),
     exportCommission: () => rec("exportCommission", [], "exports/commission.xlsx"),

@@ -69,13 +69,8 @@ pub fn count_line(
         .into_iter()
         .find(|l| l.sku == count.sku)
         .map(|l| l.expected);
-    let short = expected.is_some_and(|e| count.received.saturating_sub(count.damaged) < e);
-    if short && count.note.trim().is_empty() {
-        return Err(AppError::new(
-            "note_needed",
-            "短缺或破损时请写明原因",
-            "A shortage or damage needs a note saying what happened",
-        ));
+    if let Some(e) = expected {
+        needs_note(e, count)?;
     }
     Ok(replica.record_check(
         day,
@@ -89,6 +84,54 @@ pub fn count_line(
 
 pub fn accept(replica: &mut Replica, day: &str) -> Result<EventId, AppError> {
     Ok(replica.accept_delivery(day)?)
+}
+
+/// The leader's counts of every line, then the acceptance: the counts are stored
+/// as one change (or none is, if one is wrong), and only then is the day accepted.
+pub fn count_and_accept(
+    replica: &mut Replica,
+    day: &str,
+    counts: &[LineCount],
+) -> Result<EventId, AppError> {
+    let summary = replica.goods_summary(day)?;
+    for count in counts {
+        let expected = summary.iter().find(|l| l.sku == count.sku);
+        if let Some(line) = expected {
+            needs_note(line.expected, count).map_err(|e| with_line(e, &line.name))?;
+        }
+    }
+    let rows: Vec<_> = counts
+        .iter()
+        .map(|c| {
+            (
+                c.sku,
+                c.received,
+                c.damaged,
+                c.note.clone(),
+                c.photo.clone(),
+            )
+        })
+        .collect();
+    replica.record_checks(day, &rows)?;
+    accept(replica, day)
+}
+
+fn with_line(mut e: AppError, name: &str) -> AppError {
+    e.zh = format!("{name}：{}", e.zh);
+    e.en = format!("{name}: {}", e.en);
+    e
+}
+
+/// A count short of the expected (missing or damaged) needs a note saying why.
+fn needs_note(expected: u32, count: &LineCount) -> Result<(), AppError> {
+    if count.received.saturating_sub(count.damaged) < expected && count.note.trim().is_empty() {
+        return Err(AppError::new(
+            "note_needed",
+            "短缺或破损时请写明原因",
+            "A shortage or damage needs a note saying what happened",
+        ));
+    }
+    Ok(())
 }
 
 /// Largest photo taken at the counter that is kept (a phone photo is a few MB).

@@ -122,6 +122,55 @@ impl Replica {
         )
     }
 
+    /// Records counts of several lines as one change: one transaction and one
+    /// projection, where one `record_check` per line would re-project the day for
+    /// each (a point's check is dozens of lines over thousands of orders). Nothing
+    /// is stored unless every count is valid.
+    pub fn record_checks(
+        &mut self,
+        day: &str,
+        counts: &[(SkuId, u32, u32, String, Option<String>)],
+    ) -> Result<Vec<EventId>, ReplicaError> {
+        let stamp = self.stamp()?;
+        let checks: Vec<LineCheck> = counts
+            .iter()
+            .map(|(sku, received, damaged, note, photo)| LineCheck {
+                sku: *sku,
+                received: *received,
+                damaged: *damaged,
+                note: note.trim().to_string(),
+                photo: photo.clone(),
+                stamp: stamp.clone(),
+            })
+            .collect();
+        for c in &checks {
+            c.validate()?;
+        }
+        let key = doc_key(self.enrolled()?.point, day);
+        let mut loaded = self
+            .take_document(&key)?
+            .ok_or_else(|| ReplicaError::NoSuchDay(day.to_string()))?;
+        if checks
+            .iter()
+            .any(|c| !loaded.facts.expected.contains_key(&c.sku))
+        {
+            self.loaded.insert(key, loaded);
+            return Err(CheckError::NotExpected.into());
+        }
+        let mut ids = Vec::with_capacity(checks.len());
+        for check in checks {
+            let id = EventId::new();
+            loaded
+                .doc
+                .record_check(id, &check)
+                .map_err(|e| super::store_doc_err(&key, e))?;
+            loaded.facts.checks.insert(id, check);
+            ids.push(id);
+        }
+        self.commit_change(&key, loaded, false, Touched::Day)?;
+        Ok(ids)
+    }
+
     /// Accepts the day's delivery: its orders become ready for pickup.
     pub fn accept_delivery(&mut self, day: &str) -> Result<EventId, ReplicaError> {
         let acceptance = Acceptance {

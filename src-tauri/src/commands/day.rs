@@ -43,6 +43,16 @@ pub async fn count_line(
     delivery_check::count_line(&mut *counter.replica()?, &day, &count)
 }
 
+/// Every line's count, then the acceptance (the delivery check's one button).
+#[tauri::command]
+pub async fn count_and_accept(
+    counter: State<'_, Counter>,
+    day: String,
+    counts: Vec<LineCount>,
+) -> Result<EventId, AppError> {
+    delivery_check::count_and_accept(&mut *counter.replica()?, &day, &counts)
+}
+
 #[tauri::command]
 pub async fn accept_delivery(
     counter: State<'_, Counter>,
@@ -130,7 +140,27 @@ mod tests {
         assert_eq!(refused["reason"], "note_needed");
         let short = json!({ "sku": line["sku"], "received": expected - 1, "note": "少一件" });
         c.ok("count_line", json!({ "day": "2026-11-22", "count": short }));
-        c.ok("accept_delivery", json!({ "day": "2026-11-22" }));
+        // The screen's button sends every line at once; a short line without a
+        // note stops all of them, and nothing is accepted.
+        let second = &check["lines"][1];
+        let unnoted = json!([{ "sku": second["sku"], "received": 0 }]);
+        let refused = c
+            .call(
+                "count_and_accept",
+                json!({ "day": "2026-11-22", "counts": unnoted }),
+            )
+            .unwrap_err();
+        assert_eq!(refused["reason"], "note_needed");
+        assert!(refused["zh"]
+            .as_str()
+            .unwrap()
+            .starts_with(second["name"].as_str().unwrap()));
+        assert_eq!(c.ok("today", json!({}))["delivery"]["state"], "checking");
+        let counts = json!([{ "sku": line["sku"], "received": expected - 1, "note": "少一件" }]);
+        c.ok(
+            "count_and_accept",
+            json!({ "day": "2026-11-22", "counts": counts }),
+        );
 
         let check = c.ok("delivery_check", json!({}));
         assert_eq!(check["lines"][0]["shortfall"], 1);

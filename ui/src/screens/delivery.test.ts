@@ -21,7 +21,6 @@ describe("delivery check", () => {
     root.querySelector<HTMLButtonElement>(".accept")!.click();
     await settle();
     await settle();
-    expect(api.calls).toContainEqual(["countLine", "2026-11-22", { sku: "egg", received: 4, damaged: 0, note: "少一盒", photo: null }]);
-    expect(api.calls).toContainEqual(["acceptDelivery", "2026-11-22"]);
+    expect(api.calls).toContainEqual(["countAndAccept", "2026-11-22", [{ sku: "egg", received: 4, damaged: 0, note: "少一盒", photo: null }]]);
   });
 });

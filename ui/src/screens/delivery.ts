@@ -106,8 +106,7 @@ export async function deliveryScreen(root: HTMLElement, ctx: Ctx): Promise<void>
       return;
     }
     try {
-      for (const c of all) await api.countLine(view.day, c);
-      await api.acceptDelivery(view.day);
+      await api.countAndAccept(view.day, all);
       await deliveryScreen(root, ctx);
       root.querySelector(".message")?.replaceChildren(el("p", { className: "success" }, t(lang, "acceptedNow")));
     } catch (e) {
@@ -128,8 +127,9 @@ export async function deliveryScreen(root: HTMLElement, ctx: Ctx): Promise<void>
   root.replaceChildren(
     el("h2", {}, t(lang, "navDelivery")),
     el("p", { className: "day" }, t(lang, "dayOf", { day: view.day }), accepted ? ` · ${t(lang, "accepted", { at: chinaClock(view.acceptedAt ?? 0) })}` : ""),
+    // Above the table, so the answer to "accept" shows without scrolling.
+    message,
     el("table", { className: "check" }, el("thead", {}, head), el("tbody", {}, ...view.lines.map(tr))),
     el("div", { className: "actions sticky" }, accepted ? null : button(t(lang, "acceptDelivery"), () => void accept(), "primary accept"), button(t(lang, "printCheckSheet"), () => void print(), "print")),
-    message,
   );
 }
