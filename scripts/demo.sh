@@ -52,6 +52,12 @@ password=$(sed -n 's/.*password=\([^ ]*\).*/\1/p' "$log" | head -1)
 echo "demo: API explorer http://$listen/docs/ — platform admin: admin / $password"
 echo "demo: a new order every 1–3 s (--simulate); README.md 'Try the platform API' walks through ordering, cutoff and the PDFs"
 
+# Until the device sync client lands, the app starts on a sample day in place of
+# its first sync (src-tauri/src/seed.rs), in a data folder of its own, so a real
+# counter's replica is never enrolled at a sample point.
+export LINLI_DEMO_SEED=$PWD/$dir/app-seed XDG_DATA_HOME=$PWD/$dir/app-data
+echo "demo: the app holds a sample day; pickup codes and QR images to try: $dir/app-seed/"
+
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "demo: opening the app; close its window to stop the demo"
   "$app"
