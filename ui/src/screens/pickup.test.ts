@@ -77,4 +77,16 @@ describe("pickup desk", () => {
     expect(root.querySelector(".reason")?.textContent).toBe("本机没有可用的摄像头。");
     expect(document.activeElement).toBe(input);
   });
+
+  it("starts over on Escape without handing anything over", async () => {
+    const { api, input } = await mount();
+    press(input, "1234567");
+    await settle();
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape" }));
+    expect(input.value).toBe("");
+    expect(root.querySelector("#pickup-result")?.childElementCount).toBe(0);
+    press(input, "");
+    await settle();
+    expect(api.calls.some(([name]) => name === "handOver")).toBe(false);
+  });
 });

@@ -116,6 +116,14 @@ export async function pickupScreen(root: HTMLElement, ctx: Ctx, now: () => numbe
   };
 
   input.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      // Start over: the next customer.
+      pending = null;
+      keyTimes = [];
+      input.value = "";
+      show();
+      return;
+    }
     if (e.key !== "Enter") {
       if (e.key.length === 1) keyTimes.push(now());
       return;
