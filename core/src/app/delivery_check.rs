@@ -162,3 +162,70 @@ pub fn store_photo(dir: &std::path::Path, bytes: &[u8]) -> Result<String, AppErr
     std::fs::write(dir.join(&hash), bytes).map_err(io)?;
     Ok(hash)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{sample_day_doc, sample_orders, SampleCatalog};
+    use crate::ids::{DeviceId, PointId};
+    use crate::pickup_code::CodeKey;
+    use crate::replica::DeviceIdentity;
+
+    const DAY: &str = "2026-11-22";
+
+    fn replica(dir: &std::path::Path) -> Replica {
+        let point = PointId::new();
+        let key = CodeKey::from_bytes([3; 32]);
+        let orders = sample_orders(&SampleCatalog::new(1), &key, Millis(0), 12, 5);
+        let mut doc = sample_day_doc(point, DAY, &orders).unwrap();
+        let mut r = Replica::open(&dir.join("replica.sqlite3")).unwrap();
+        r.enroll(DeviceIdentity {
+            point,
+            device: DeviceId::new(),
+            leader: "李姐".into(),
+            code_key: key,
+        })
+        .unwrap();
+        r.import_document(&doc.save()).unwrap();
+        r
+    }
+
+    fn count(line: &CheckLineView, received: u32, note: &str) -> LineCount {
+        LineCount {
+            sku: line.line.sku,
+            received,
+            damaged: 0,
+            note: note.into(),
+            photo: None,
+        }
+    }
+
+    #[test]
+    fn all_counts_or_none_then_the_acceptance() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = replica(dir.path());
+        let lines = view(&r, DAY).unwrap().lines;
+        let (a, b) = (&lines[0], &lines[1]);
+
+        // The second line is short without a note: nothing is stored or accepted.
+        let bad = [count(a, a.line.expected, ""), count(b, 0, "")];
+        let err = count_and_accept(&mut r, DAY, &bad).unwrap_err();
+        assert_eq!(err.reason, "note_needed");
+        assert!(err.zh.starts_with(&b.line.name), "{}", err.zh);
+        let after = view(&r, DAY).unwrap();
+        assert_eq!(after.accepted_at, None);
+        assert!(after.lines.iter().all(|l| l.line.received.is_none()));
+
+        let good = [count(a, a.line.expected, ""), count(b, 0, "没到货")];
+        count_and_accept(&mut r, DAY, &good).unwrap();
+        let after = view(&r, DAY).unwrap();
+        assert!(after.accepted_at.is_some());
+        let b_after = after
+            .lines
+            .iter()
+            .find(|l| l.line.sku == b.line.sku)
+            .unwrap();
+        assert_eq!(b_after.shortfall, b.line.expected);
+        assert_eq!(b_after.line.note, "没到货");
+    }
+}
