@@ -45,6 +45,7 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::pickup::camera_scan,
             commands::printing::print_pick_list,
             commands::printing::print_delivery_check,
+            commands::printing::print_commission_statement,
             commands::settings::get_settings,
             commands::settings::save_settings,
         ])

@@ -173,6 +173,10 @@ try {
   const missing = orders.filter((o) => !o.cancelled).filter((o) => !text.includes(o.number));
   check(missing.length === 0, `the pick list PDF lists every order (missing: ${missing.map((o) => o.number).join(", ") || "none"})`);
   await shot("printing-pick-list");
+  await s.click("button.print-statement");
+  const { text: stSaved } = await s.waitFor(".print-path", (t) => t.includes("commission-statement"));
+  const stText = execFileSync("pdftotext", ["-layout", stSaved.replace(/^已保存：/, "").trim(), "-"], { encoding: "utf8" });
+  check(stText.includes("佣金对账单") && stText.includes(orders[0].number), "the commission statement PDF lists the handed-over order");
 
   await go("commission");
   await s.waitFor("table.commission tbody tr");

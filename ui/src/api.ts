@@ -142,6 +142,7 @@ export interface Api {
   exportCommission(): Promise<string>;
   printPickList(day: string): Promise<Printed>;
   printDeliveryCheck(day: string): Promise<Printed>;
+  printCommissionStatement(): Promise<Printed>;
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<void>;
 }
@@ -161,6 +162,7 @@ export const tauriApi: Api = {
   exportCommission: () => invoke("export_commission"),
   printPickList: (day) => invoke("print_pick_list", { day }),
   printDeliveryCheck: (day) => invoke("print_delivery_check", { day }),
+  printCommissionStatement: () => invoke("print_commission_statement"),
   getSettings: () => invoke("get_settings"),
   saveSettings: (settings) => invoke("save_settings", { settings }),
 };

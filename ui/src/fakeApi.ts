@@ -59,6 +59,7 @@ export function fakeApi(verdicts: Record<string, Verdict> = {}): Api & { calls: 
     commission: () => rec("commission", [], { summary: { pending: 0, settled: 0, orders_pending: 0 }, entries: [] }),
     exportCommission: () => rec("exportCommission", [], "exports/commission.xlsx"),
     printPickList: (day) => rec("printPickList", [day], { path: "prints/pick-list.pdf", sent: null }),
+    printCommissionStatement: () => rec("printCommissionStatement", [], { path: "prints/commission.pdf", sent: { Err: { reason: "printer", zh: "打印机 x 没有接收", en: "Printer x did not take the job" } } }),
     printDeliveryCheck: (day) => rec("printDeliveryCheck", [day], { path: "prints/check.pdf", sent: null }),
     getSettings: () => rec("getSettings", [], { printer: "", camera: 0, overdueDays: 3, pointName: "邻里自提点", server: "" }),
     saveSettings: (s) => rec("saveSettings", [s], undefined),

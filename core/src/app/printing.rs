@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use super::AppError;
 use crate::print::{
-    bag_labels, delivery_check_sheet, pick_list, BagLabel, CheckLine, DeliveryCheckSheet, PickList,
-    PickListLine, PickListOrder, PickStatus, PrintFont,
+    bag_labels, commission_statement, delivery_check_sheet, pick_list, BagLabel, CheckLine,
+    CommissionKind, CommissionRow, CommissionStatement, DeliveryCheckSheet, PickList, PickListLine,
+    PickListOrder, PickStatus, PrintFont,
 };
 use crate::replica::Replica;
 use crate::status::OrderStatus;
@@ -97,6 +98,51 @@ pub fn delivery_check_pdf(
             leader,
             accepted_at: replica.accepted_at(day)?.map(|at| at.china_clock()),
             lines,
+        },
+    )?)
+}
+
+/// The leader's commission statement over every entry the replica holds: one
+/// accrual per order that earned commission, and a settlement row when the
+/// platform has paid it.
+pub fn commission_statement_pdf(
+    replica: &Replica,
+    font: &PrintFont,
+    point_name: &str,
+) -> Result<Vec<u8>, AppError> {
+    let entries = replica.commission_entries(100_000)?;
+    let mut rows = Vec::new();
+    for e in &entries {
+        rows.push(CommissionRow {
+            date: e.day.clone(),
+            order_number: e.number.clone(),
+            amount: e.amount,
+            kind: CommissionKind::Accrued,
+        });
+        if e.settled_at.is_some() {
+            rows.push(CommissionRow {
+                date: e.day.clone(),
+                order_number: e.number.clone(),
+                amount: e.amount,
+                kind: CommissionKind::Settled,
+            });
+        }
+    }
+    let period = match (entries.last(), entries.first()) {
+        (Some(first), Some(last)) => format!("{} 至 {}", first.day, last.day),
+        _ => String::new(),
+    };
+    let leader = replica
+        .identity()
+        .map(|i| i.leader.clone())
+        .unwrap_or_default();
+    Ok(commission_statement(
+        font,
+        &CommissionStatement {
+            leader,
+            point_name: point_name.to_string(),
+            period,
+            rows,
         },
     )?)
 }

@@ -48,6 +48,24 @@ pub async fn print_delivery_check(
     )
 }
 
+#[tauri::command]
+pub async fn print_commission_statement(counter: State<'_, Counter>) -> Result<Printed, AppError> {
+    let settings = counter.settings()?.clone();
+    let pdf = printing::commission_statement_pdf(
+        &*counter.replica()?,
+        counter.font()?,
+        &settings.point_name,
+    )?;
+    let day = linli_core::app::china_day((counter.now)());
+    let dir = counter.data_dir.join("prints");
+    printing::save_and_send(
+        &dir,
+        &format!("commission-statement-{day}"),
+        &pdf,
+        Some(&settings.printer),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -62,5 +80,25 @@ mod tests {
         let pdf = std::fs::read(path).unwrap();
         assert!(pdf.starts_with(b"%PDF"), "{path}");
         assert!(printed["sent"].is_null(), "no printer is set: {printed}");
+    }
+
+    #[test]
+    fn a_printer_that_refuses_keeps_the_file_and_says_so() {
+        let c = counter(2);
+        let mut s = c.ok("get_settings", json!({}));
+        s["printer"] = json!("no-such-printer");
+        c.ok("save_settings", json!({ "settings": s }));
+        c.ok("accept_delivery", json!({ "day": "2026-11-22" }));
+        c.ok(
+            "hand_over",
+            json!({ "input": c.code(0), "lines": null, "method": "Typed" }),
+        );
+        let printed = c.ok("print_commission_statement", json!({}));
+        let pdf = std::fs::read(printed["path"].as_str().unwrap()).unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        // No CUPS here (or no such queue): the job fails with a plain reason.
+        let err = &printed["sent"]["Err"];
+        assert_eq!(err["reason"], "printer", "{printed}");
+        assert!(err["zh"].as_str().unwrap().contains("文件已保存"));
     }
 }

@@ -32,5 +32,6 @@ export async function printingScreen(root: HTMLElement, ctx: Ctx): Promise<void>
   };
   const pick = button(t(lang, "printPickList"), run(api.printPickList), "primary print-pick-list");
   const check = button(t(lang, "printCheckSheet"), run(api.printDeliveryCheck), "print-check");
-  root.replaceChildren(el("h2", {}, t(lang, "navPrinting")), el("p", { className: "day" }, t(lang, "dayOf", { day })), el("div", { className: "actions" }, pick, check), message);
+  const statement = button(t(lang, "printCommissionStatement"), run(() => api.printCommissionStatement()), "print-statement");
+  root.replaceChildren(el("h2", {}, t(lang, "navPrinting")), el("p", { className: "day" }, t(lang, "dayOf", { day })), el("div", { className: "actions" }, pick, check, statement), message);
 }
