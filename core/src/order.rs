@@ -33,8 +33,10 @@ impl OrderLine {
     }
 }
 
-/// The server's facts about one order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+/// The server's facts about one order. In the point-day document an order is a
+/// map holding its placed facts as one JSON string, with cancellation and refund as
+/// fields of their own (see `doc::order_entries`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderFacts {
     pub id: OrderId,
     /// The number a consumer reads out ("1122-0042"); unique within the point-day.
@@ -44,39 +46,12 @@ pub struct OrderFacts {
     /// number never reaches a device.
     pub phone_tail: String,
     pub placed_at: Millis,
-    #[autosurgeon(with = "lines_as_json")]
     pub lines: Vec<OrderLine>,
     /// What the consumer paid (or will pay at pickup), after discounts.
     pub paid: Fen,
     pub code_digest: CodeDigest,
     pub cancelled_at: Option<Millis>,
     pub refunded_at: Option<Millis>,
-}
-
-/// An order's lines never change once placed (a change is a new order), so the
-/// document stores them as one JSON string rather than a list of maps: a sixth of
-/// the automerge operations per order, which is what makes loading a day fast.
-/// Cancellation and refund, which do change, stay fields of their own.
-mod lines_as_json {
-    use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc, Reconciler};
-
-    use super::OrderLine;
-
-    pub fn reconcile<R: Reconciler>(lines: &[OrderLine], mut r: R) -> Result<(), R::Error> {
-        // Serialising plain data with string keys cannot fail.
-        let json = serde_json::to_string(lines).unwrap_or_default();
-        r.str(json)
-    }
-
-    pub fn hydrate<D: ReadDoc>(
-        doc: &D,
-        obj: &automerge::ObjId,
-        prop: Prop<'_>,
-    ) -> Result<Vec<OrderLine>, HydrateError> {
-        let json = String::hydrate(doc, obj, prop)?;
-        serde_json::from_str(&json)
-            .map_err(|e| HydrateError::unexpected("order lines as JSON", e.to_string()))
-    }
 }
 
 /// Why an order's facts are not acceptable.

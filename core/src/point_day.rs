@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use autosurgeon::{Hydrate, Reconcile};
+use autosurgeon::Reconcile;
 use serde::{Deserialize, Serialize};
 
 use crate::after_sale::AfterSaleIntake;
@@ -17,7 +17,7 @@ use crate::order::OrderFacts;
 /// A delivery date as `YYYY-MM-DD` in the platform's zone.
 pub type Day = String;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile, Hydrate)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Reconcile)]
 pub struct PointDay {
     pub point: PointId,
     pub day: Day,

@@ -176,7 +176,8 @@ fn a_reconnect_after_reopening_sends_only_what_the_other_side_lacks() {
     s.server_state = State::decode(&server_saved).unwrap();
     let second = sync(&mut s);
     eprintln!("500-order day: first sync {first} bytes, reconnect {second} bytes");
-    assert!(first > 40_000, "{first}");
+    // The first sync carries the whole day (about 80 bytes an order).
+    assert!(first > 30_000, "{first}");
     assert!(second < 400, "{second}");
 
     // A handover at the counter: pending until the server has it, then sent alone.

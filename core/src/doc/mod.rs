@@ -4,6 +4,7 @@
 //! whole document: reconciling a whole 500-order day per new order is hundreds of
 //! times slower than reconciling the one new order.
 
+mod order_entries;
 mod ownership;
 mod point_day_doc;
 

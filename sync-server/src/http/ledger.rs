@@ -500,5 +500,10 @@ async fn refund_order<S: Store>(
 ) -> Result<ApiJson<RefundOutcome>, ApiError> {
     staff.require(Role::Operator)?;
     let order = order_id(&id)?;
-    Ok(ApiJson(st.store.record_refund(order, Millis::now()).await?))
+    let payments = st.consumer.payments.clone();
+    Ok(ApiJson(
+        st.store
+            .record_refund(order, Millis::now(), payments)
+            .await?,
+    ))
 }

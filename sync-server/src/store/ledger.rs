@@ -11,6 +11,7 @@
 //! no total is ever negative.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use linli_core::handover::HandoverRequest;
 use linli_core::ids::{OrderId, PointId};
@@ -19,6 +20,7 @@ use linli_core::time::Millis;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::payments::Payments;
 use super::StoreError;
 
 /// How many entries one pull answers at most; the caller asks again for the rest.
@@ -175,6 +177,10 @@ pub struct RefundOutcome {
     pub exception: Option<LedgerException>,
     /// True when the order had been refunded before this call.
     pub already_refunded: bool,
+    /// Money given back to the consumer through the payment provider by this call
+    /// (zero for pay at pickup, or when it had been refunded before).
+    #[schema(value_type = i64)]
+    pub paid_back: Fen,
 }
 
 /// Finance closes a region's period by region-local dates, both inclusive.
@@ -330,11 +336,13 @@ pub trait LedgerStore {
     /// order stays cancelled) and reverses every accrued line not yet settled;
     /// settled commission is not taken back but kept as an exception. Calling it
     /// again reverses nothing more. Before shipment, a cancel is the way
-    /// (`NotShipped`). Moving the money back is the payment provider's part.
+    /// (`NotShipped`). A charge made online is given back through `payments`
+    /// first; a provider that refuses leaves everything as it was.
     fn record_refund(
         &self,
         order: OrderId,
         at: Millis,
+        payments: Arc<dyn Payments>,
     ) -> impl Future<Output = Result<RefundOutcome, LedgerError>> + Send;
     /// The point's entries after `version` (at most `PULL_LIMIT`).
     fn ledger_since(

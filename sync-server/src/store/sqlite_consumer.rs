@@ -320,6 +320,40 @@ fn place_paid(
     Ok(placed)
 }
 
+/// Gives back the order's online charge through `payments` and records the refund.
+/// `None` when nothing was charged (pay at pickup) or the provider had nothing to give
+/// back; the cancel before shipment and the refund after it both come here.
+pub(super) fn refund_charge(
+    conn: &Connection,
+    id: OrderId,
+    at: Millis,
+    payments: &dyn Payments,
+) -> Result<Option<Fen>, StoreError> {
+    let charge: Option<(String, String, i64)> = conn
+        .prepare_cached(
+            "SELECT provider, reference, amount FROM payments WHERE order_id = ?1 AND kind = 'charge'",
+        )?
+        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((provider, reference, amount)) = charge else {
+        return Ok(None);
+    };
+    if provider != payments.method().as_str() {
+        return Err(StoreError::Internal(format!(
+            "order {id} was charged through {provider}, which is not the configured provider"
+        )));
+    }
+    let receipt = PaymentReceipt {
+        reference,
+        amount: Fen(amount),
+    };
+    let Some(back) = payments.refund(id, &receipt).map_err(payment_refused)? else {
+        return Ok(None);
+    };
+    record(conn, id, "refund", &provider, &back, at)?;
+    Ok(Some(back.amount))
+}
+
 fn cancel(
     conn: &Connection,
     docs: &mut DocCache,
@@ -344,28 +378,7 @@ fn cancel(
     conn.prepare_cached("UPDATE consumers SET points = max(points - ?2, 0) WHERE id = ?1")?
         .execute(params![consumer.to_string(), row.points_earned])?;
 
-    let charge: Option<(String, String, i64)> = conn
-        .prepare_cached(
-            "SELECT provider, reference, amount FROM payments WHERE order_id = ?1 AND kind = 'charge'",
-        )?
-        .query_row([&order], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let mut refunded = false;
-    if let Some((provider, reference, amount)) = charge {
-        if provider != payments.method().as_str() {
-            return Err(StoreError::Internal(format!(
-                "order {id} was charged through {provider}, which is not the configured provider"
-            )));
-        }
-        let receipt = PaymentReceipt {
-            reference,
-            amount: Fen(amount),
-        };
-        if let Some(back) = payments.refund(id, &receipt).map_err(payment_refused)? {
-            record(conn, id, "refund", &provider, &back, at)?;
-            refunded = true;
-        }
-    }
+    let refunded = refund_charge(conn, id, at, payments)?.is_some();
     conn.prepare_cached(
         "UPDATE orders SET cancelled_at = ?2, refunded_at = CASE WHEN ?3 THEN ?2 END WHERE id = ?1",
     )?

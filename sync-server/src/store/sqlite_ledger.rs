@@ -4,6 +4,7 @@
 //! writes anything, so answering a refusal as a value never leaves half a step.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate, NaiveTime, TimeZone};
 use linli_core::business_day::RegionClock;
@@ -23,7 +24,9 @@ use super::ledger::{
     RefundOutcome, SettlementPeriod, StatementRow, Withdrawal, WithdrawalStatus,
     HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
 };
+use super::payments::Payments;
 use super::sqlite::stored_order_lines;
+use super::sqlite_consumer::refund_charge;
 use super::writer::{optional, store_changes, DocCache};
 use super::{SqliteStore, StoreError};
 
@@ -384,7 +387,13 @@ pub(super) fn keep_order_exception(
     keep_exception(conn, &order, kind, detail, Fen::ZERO, device, at)
 }
 
-fn refund(conn: &Connection, docs: &mut DocCache, id: OrderId, at: Millis) -> Job<RefundOutcome> {
+fn refund(
+    conn: &Connection,
+    docs: &mut DocCache,
+    id: OrderId,
+    at: Millis,
+    payments: &dyn Payments,
+) -> Job<RefundOutcome> {
     let order = load_order(conn, id)?;
     let order_id = id.to_string();
     let shipped = optional::<i64>(
@@ -397,8 +406,11 @@ fn refund(conn: &Connection, docs: &mut DocCache, id: OrderId, at: Millis) -> Jo
         return Ok(Err(Refusal::NotShipped(id)));
     }
     let already_refunded = order.facts.refunded_at.is_some();
+    let mut paid_back = Fen::ZERO;
     // A cancelled order was refunded by its cancel and keeps that status.
     if !already_refunded && order.facts.cancelled_at.is_none() {
+        // The money first: a provider that refuses leaves the order as it was.
+        paid_back = refund_charge(conn, id, at, payments)?.unwrap_or(Fen::ZERO);
         conn.prepare_cached(
             "UPDATE orders SET refunded_at = ?2 WHERE id = ?1 AND refunded_at IS NULL",
         )?
@@ -430,6 +442,7 @@ fn refund(conn: &Connection, docs: &mut DocCache, id: OrderId, at: Millis) -> Jo
         not_reversed: Fen::ZERO,
         exception: None,
         already_refunded,
+        paid_back,
     };
     for (version, settled) in open {
         let accrual = load_entry(conn, &order.point, version)?;
@@ -859,8 +872,9 @@ impl LedgerStore for SqliteStore {
         &self,
         order: OrderId,
         at: Millis,
+        payments: Arc<dyn Payments>,
     ) -> Result<RefundOutcome, LedgerError> {
-        self.ledger_job(move |conn, docs| refund(conn, docs, order, at))
+        self.ledger_job(move |conn, docs| refund(conn, docs, order, at, payments.as_ref()))
             .await
     }
 

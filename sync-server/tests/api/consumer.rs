@@ -558,6 +558,46 @@ async fn after_cutoff_the_order_is_shipped_cancel_is_refused_and_acceptance_make
 }
 
 #[tokio::test]
+async fn a_refund_after_shipment_gives_the_money_back_through_the_provider_once() {
+    let s = shop().await;
+    let eggs = s.product("本地土鸡蛋", 2_390, 10, |_| {}).await;
+    let t = s.sign_in("13812345678", "王女士").await;
+    let (_, placed) = s.order(&t, "k", &s.one_line(eggs, 2)).await;
+    let (id, day) = (
+        placed["id"].as_str().unwrap().to_string(),
+        placed["day"].as_str().unwrap(),
+    );
+    s.store
+        .run_cutoff(s.region.clone(), day.into(), Millis::now())
+        .await
+        .unwrap();
+    let ops = s.tokens.issue(
+        &http::Principal::Staff {
+            id: "ops".into(),
+            role: Role::Operator,
+        },
+        Millis::now(),
+    );
+    let path = format!("/api/platform/orders/{id}/refund");
+    let (status, out) = s.post(&path, Some(&ops), &json!({})).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["paid_back"], 4_780, "{out}");
+    assert_eq!(s.payments_rows("refund"), vec![(id.clone(), 4_780)]);
+    let (_, seen) = s.get(&format!("/api/consumer/orders/{id}"), Some(&t)).await;
+    assert_eq!(seen["status"], "refunded", "{seen}");
+    assert_eq!(seen["refunded"], 4_780, "{seen}");
+
+    // Again: nothing more goes back.
+    let (status, again) = s.post(&path, Some(&ops), &json!({})).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        (&again["already_refunded"], &again["paid_back"]),
+        (&json!(true), &json!(0))
+    );
+    assert_eq!(s.payments_rows("refund").len(), 1);
+}
+
+#[tokio::test]
 async fn nearby_points_are_approved_within_the_radius_and_nearest_first() {
     let s = shop().await;
     let route: String = rusqlite::Connection::open(&s.db)

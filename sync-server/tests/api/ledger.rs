@@ -2,6 +2,8 @@
 //! settlement periods, statements and withdrawals; roles; the device pull. The
 //! store is tested directly on a real SQLite file, the endpoints over real HTTP.
 
+use std::sync::Arc;
+
 use crate::common::TestServer;
 use chrono::{NaiveDate, TimeZone};
 use linli_core::business_day::RegionClock;
@@ -13,8 +15,8 @@ use linli_core::ordering::RequestedLine;
 use linli_core::time::Millis;
 use linli_sync_server::http::{Principal, Role};
 use linli_sync_server::store::{
-    Decision, EntryKind, LedgerError, LedgerStore, NewPeriod, NewPoint, NewSupplier, PaymentMethod,
-    PlaceOrder, PointStatus, SqliteStore, Store, StoreError, WithdrawalStatus,
+    Decision, EntryKind, LedgerError, LedgerStore, NewPeriod, NewPoint, NewSupplier, PayAtPickup,
+    PaymentMethod, PlaceOrder, PointStatus, SqliteStore, Store, StoreError, WithdrawalStatus,
     HANDED_OVER_WHEN_VOID, SETTLED_NOT_REVERSED,
 };
 use proptest::prelude::*;
@@ -368,7 +370,11 @@ async fn a_refund_reverses_what_accrued_once_and_a_later_handover_is_an_exceptio
     cutoff(&s.store, &w).await;
     hand_over(&s.store, order, HandoverRequest::Whole).await;
 
-    let out = s.store.record_refund(order, local(DAY, 18)).await.unwrap();
+    let out = s
+        .store
+        .record_refund(order, local(DAY, 18), Arc::new(PayAtPickup))
+        .await
+        .unwrap();
     assert!(!out.already_refunded);
     assert_eq!(out.reversed.len(), 2);
     assert!(out.reversed.iter().all(|e| e.kind == EntryKind::Reversal));
@@ -390,7 +396,11 @@ async fn a_refund_reverses_what_accrued_once_and_a_later_handover_is_an_exceptio
         .unwrap();
     assert_eq!(facts.orders[&order].refunded_at, Some(local(DAY, 18)));
 
-    let again = s.store.record_refund(order, local(DAY, 19)).await.unwrap();
+    let again = s
+        .store
+        .record_refund(order, local(DAY, 19), Arc::new(PayAtPickup))
+        .await
+        .unwrap();
     assert!(again.already_refunded);
     assert!(again.reversed.is_empty());
 
@@ -426,7 +436,7 @@ async fn an_order_that_has_not_shipped_is_cancelled_not_refunded() {
     let order = place(&s.store, &w, w.plain, "a").await;
     let err = s
         .store
-        .record_refund(order, local(DAY, 9))
+        .record_refund(order, local(DAY, 9), Arc::new(PayAtPickup))
         .await
         .unwrap_err();
     assert!(
@@ -434,9 +444,17 @@ async fn an_order_that_has_not_shipped_is_cancelled_not_refunded() {
         "{err:?}"
     );
     cutoff(&s.store, &w).await;
-    let out = s.store.record_refund(order, local(DAY, 9)).await.unwrap();
+    let out = s
+        .store
+        .record_refund(order, local(DAY, 9), Arc::new(PayAtPickup))
+        .await
+        .unwrap();
     assert!(!out.already_refunded && out.reversed.is_empty());
-    let again = s.store.record_refund(order, local(DAY, 10)).await.unwrap();
+    let again = s
+        .store
+        .record_refund(order, local(DAY, 10), Arc::new(PayAtPickup))
+        .await
+        .unwrap();
     assert!(again.already_refunded);
 }
 
@@ -469,7 +487,10 @@ async fn ledger_since_returns_only_newer_entries() {
         .entries
         .iter()
         .all(|e| e.point == w.favoured.to_string()));
-    s.store.record_refund(a, local(DAY, 18)).await.unwrap();
+    s.store
+        .record_refund(a, local(DAY, 18), Arc::new(PayAtPickup))
+        .await
+        .unwrap();
     let after_refund = s.store.ledger_since(w.plain, 2).await.unwrap();
     assert_eq!(after_refund.entries.len(), 2);
     assert!(after_refund
@@ -521,12 +542,20 @@ async fn closing_a_period_settles_and_settled_commission_is_not_taken_back() {
     assert_eq!(t.available, Fen(1_963));
 
     // A refund of the settled order takes nothing back and tells staff.
-    let r = s.store.record_refund(a, closed_at).await.unwrap();
+    let r = s
+        .store
+        .record_refund(a, closed_at, Arc::new(PayAtPickup))
+        .await
+        .unwrap();
     assert!(r.reversed.is_empty());
     assert_eq!(r.not_reversed, Fen(1_963));
     assert_eq!(r.exception.unwrap().kind, SETTLED_NOT_REVERSED);
     // The unsettled order's refund reverses in full.
-    let r = s.store.record_refund(b, closed_at).await.unwrap();
+    let r = s
+        .store
+        .record_refund(b, closed_at, Arc::new(PayAtPickup))
+        .await
+        .unwrap();
     assert_eq!(r.reversed.iter().map(|e| e.amount).sum::<Fen>(), Fen(1_963));
     let t = s.store.ledger_totals(w.plain).await.unwrap();
     assert_eq!(
@@ -599,7 +628,7 @@ async fn a_refund_inside_an_open_period_settles_with_its_accrual() {
     // Refunded after the period's end but before it closed: the accrual must not
     // settle without the reversal, or settled would exceed what is earned.
     s.store
-        .record_refund(a, local(&day_plus(7), 9))
+        .record_refund(a, local(&day_plus(7), 9), Arc::new(PayAtPickup))
         .await
         .unwrap();
     let p = s
@@ -838,7 +867,11 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Refund { order, day } => {
                 refunded[order] = true;
                 store
-                    .record_refund(orders[order], local(&day_plus(day), 12))
+                    .record_refund(
+                        orders[order],
+                        local(&day_plus(day), 12),
+                        Arc::new(PayAtPickup),
+                    )
                     .await
                     .unwrap();
             }
