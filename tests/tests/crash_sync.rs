@@ -92,8 +92,10 @@ async fn killed_mid_sync_a_counter_loses_nothing_it_acknowledged() {
     let w = net::world(&server.store).await.unwrap();
     let mut day = String::new();
     let mut codes = Vec::new();
+    let mut orders: Vec<BTreeSet<String>> = Vec::new();
     for d in 0..DEVICES {
         let mut mine = Vec::new();
+        let mut ids = BTreeSet::new();
         for i in 0..ORDERS_PER_DEVICE {
             let o = net::place(
                 &server.store,
@@ -106,7 +108,9 @@ async fn killed_mid_sync_a_counter_loses_nothing_it_acknowledged() {
             .unwrap();
             day = o.day.clone();
             mine.push(o.code);
+            ids.insert(o.id.to_string());
         }
+        orders.push(ids);
         let path = dir.path().join(format!("codes-{d}.txt"));
         std::fs::write(&path, mine.join("\n")).unwrap();
         codes.push(path);
@@ -155,10 +159,21 @@ async fn killed_mid_sync_a_counter_loses_nothing_it_acknowledged() {
         });
         assert!(finished, "device {d} did not finish syncing");
         mine.extend(last);
-        assert_eq!(mine.len(), ORDERS_PER_DEVICE, "device {d}");
-        acked.extend(mine);
+        // A kill between the commit and the ACK line leaves a handover done but
+        // not acknowledged; the finished run then went through every code.
+        let picked: BTreeSet<String> = Replica::open(&path)
+            .unwrap()
+            .list_orders(OrderList::PickedUp, None, 10_000)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.id.to_string())
+            .collect();
+        assert!(orders[d].is_subset(&picked), "device {d}: not every order handed over");
+        assert!(mine.is_subset(&orders[d]));
+        acked.extend(orders[d].iter().cloned());
     }
     assert!(killed > 0, "no run was killed before it finished");
+    // Every order of every device (each acknowledged one included) on the server.
     for id in &acked {
         let s = server
             .store
