@@ -9,6 +9,27 @@
 //!   (online, last sync, pending local changes, progress, conflicts) and the calls
 //!   the app makes after a local counter action ([`SyncHandle::local_change`]).
 //!
+//! For the app (Tauri commands), in order:
+//!
+//! ```text
+//! let replica = linli_sync_client::share(Replica::open(path)?);   // one per app
+//! // once, on the enrollment screen:
+//! let enrolled = enroll("http://server:8080", "K7QM4-XR2PD", "收银台电脑", "李姐", &replica).await?;
+//! // at start-up (and after enrolling), on the app's tokio runtime:
+//! let sync = SyncClient::start(replica.clone(), SyncConfig::new("http://server:8080"))?;
+//! // after every counter action that wrote day `day` (handover, check, acceptance, intake):
+//! sync.local_change(&day)?;
+//! // the sync badge / screen: a plain, serde-serialisable snapshot
+//! let status: SyncStatus = sync.status();          // or sync.watch() to push changes
+//! // a "sync now" button (also resumes after a refusal was dealt with):
+//! sync.sync_now();
+//! ```
+//!
+//! `EnrollError::Refused { message, field, .. }` carries the server's words for the
+//! leader (unknown / expired / used code). `SyncStatus::blocked` set means the server
+//! refused this device (e.g. revoked) or a change: show it; the loop waits for
+//! `sync_now`.
+//!
 //! The protocol is `linli_core::sync::ClientSession` (sans-IO); the replica's
 //! `receive_sync`/`generate_sync` do the storage. This crate only carries bytes,
 //! clocks and storage calls between them.

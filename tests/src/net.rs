@@ -76,6 +76,7 @@ impl Server {
 #[derive(Clone, Debug)]
 pub struct World {
     pub region: String,
+    pub route: String,
     pub point: PointId,
     pub other_point: PointId,
     pub eggs: SkuId,
@@ -164,12 +165,31 @@ pub async fn world(store: &SqliteStore) -> anyhow::Result<World> {
         .await?;
     Ok(World {
         region,
+        route,
         point,
         other_point,
         eggs: e,
         fish: f,
         buyer,
     })
+}
+
+/// `n` more approved points on the world's route (for many-device runs).
+pub async fn approved_points(
+    store: &SqliteStore,
+    w: &World,
+    n: usize,
+) -> anyhow::Result<Vec<PointId>> {
+    let mut points = Vec::with_capacity(n);
+    for i in 0..n {
+        let seq = u32::try_from(i + 3)?;
+        let p = store
+            .create_point(new_point(&w.region, &w.route, seq, &format!("网点{i}")))
+            .await?;
+        store.set_point_status(p, PointStatus::Approved).await?;
+        points.push(p);
+    }
+    Ok(points)
 }
 
 /// 2 eggs + 1 fish at `point`, placed at `at`, pay at pickup.
