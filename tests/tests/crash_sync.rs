@@ -168,7 +168,10 @@ async fn killed_mid_sync_a_counter_loses_nothing_it_acknowledged() {
             .into_iter()
             .map(|o| o.id.to_string())
             .collect();
-        assert!(orders[d].is_subset(&picked), "device {d}: not every order handed over");
+        assert!(
+            orders[d].is_subset(&picked),
+            "device {d}: not every order handed over"
+        );
         assert!(mine.is_subset(&orders[d]));
         acked.extend(orders[d].iter().cloned());
     }
