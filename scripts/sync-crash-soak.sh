@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The kill -9 trials of device sync, longer than `make test` runs them: a real
 # device process is killed at random instants while it receives, hands over and
-# pushes; every acknowledged handover must survive and reach the server.
+# pushes; every acknowledged handover must survive and reach the server. Then the
+# server process is killed and restarted TRIALS/10 times under a syncing counter.
 #
 # Usage: scripts/sync-crash-soak.sh [TRIALS]   (default 500)
 set -euo pipefail
@@ -9,3 +10,4 @@ cd "$(dirname "$0")/.."
 trials="${1:-500}"
 LINLI_CRASH_TRIALS="$trials" cargo test -p linli-tests --test crash_sync -- --nocapture
 LINLI_CRASH_TRIALS="$trials" cargo test -p linli-tests --test crash -- --nocapture
+LINLI_SERVER_CRASH_TRIALS="$((trials / 10))" cargo test -p linli-tests --test crash_server -- --nocapture
