@@ -8,6 +8,7 @@ mod ingest;
 mod qr;
 mod qr_printed;
 mod stats;
+mod sync;
 mod verify;
 
 #[derive(Parser)]
@@ -27,6 +28,11 @@ enum Bench {
     Docsize,
     /// Consumer orders through the sync server over HTTP, against plain SQLite inserts.
     Ingest,
+    /// Two counters back after a week offline (3,000 orders of changes): time to
+    /// converge and bytes on the wire, against gzip'd JSON of the same records.
+    Reconnect,
+    /// 1,000 simulated counters, one 30-order day each, against one server.
+    Devices,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,5 +41,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Verify => verify::run(),
         Bench::Docsize => docsize::run(),
         Bench::Ingest => ingest::run(),
+        Bench::Reconnect => sync::reconnect(),
+        Bench::Devices => sync::devices(),
     }
 }

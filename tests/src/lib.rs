@@ -1,4 +1,5 @@
-//! Cross-crate scenarios live in `tests/tests/`; the programs they drive in `src/bin/`.
+//! Cross-crate scenarios live in `tests/tests/`; the programs they drive in `src/bin/`;
+//! what both share here.
 
 /// The fixed point-day that the crash tests' counter works through.
 pub mod torture {
@@ -46,3 +47,6 @@ pub mod torture {
         Ok(sample_day_doc(point(), DAY, orders)?)
     }
 }
+
+/// A real sync server on loopback and the platform set-up the sync scenarios share.
+pub mod net;

@@ -181,6 +181,9 @@ pub enum WireError {
     UnknownCode { frame: &'static str, code: u8 },
     #[error("the Sync frame carries no sync message")]
     EmptySyncMessage,
+    /// A WebSocket text message: every frame is a binary message.
+    #[error("a text message arrived; sync frames are binary messages")]
+    TextMessage,
 }
 
 impl Frame {

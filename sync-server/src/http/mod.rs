@@ -14,6 +14,7 @@ mod ledger;
 mod metrics;
 mod ops;
 pub mod platform;
+pub mod sync;
 pub mod waves;
 
 use std::sync::Arc;
@@ -82,6 +83,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(waves::routes())
         .merge(platform::routes())
         .merge(devices::routes())
+        .merge(sync::routes())
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(metrics::track))

@@ -354,6 +354,18 @@ pub trait DeviceStore {
         doc_key: String,
         message: Vec<u8>,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, SyncRefusal>> + Send;
+    /// Keys (`<point>/<YYYY-MM-DD>`) of point-day documents changed by each
+    /// commit, delivered after the commit: what pushes a new order to the point's
+    /// online devices. A receiver that falls behind gets `Lagged` and should
+    /// re-check every document it follows.
+    fn doc_changes(&self) -> tokio::sync::broadcast::Receiver<String>;
+    /// The keys of the point's documents for `from` and later days, oldest first:
+    /// the documents a device of the point syncs (its sync window).
+    fn point_documents(
+        &self,
+        point: PointId,
+        from: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
     /// The message to send the session's device about a document, if there is
     /// anything new for it (e.g. after an order was placed).
     fn generate_device_sync(

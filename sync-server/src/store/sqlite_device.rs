@@ -421,6 +421,33 @@ impl DeviceStore for SqliteStore {
         }
     }
 
+    fn doc_changes(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.writer.subscribe_changes()
+    }
+
+    async fn point_documents(
+        &self,
+        point: PointId,
+        from: chrono::NaiveDate,
+    ) -> Result<Vec<String>, StoreError> {
+        // Keys sort by day within a point, and every key of the point sorts below
+        // "<point>0" ('/' < '0'): the window is one range of the primary key.
+        let low = format!("{point}/{}", from.format("%Y-%m-%d"));
+        let high = format!("{point}0");
+        self.writer
+            .run(move |conn, _| {
+                let keys = conn
+                    .prepare_cached(
+                        "SELECT DISTINCT doc_key FROM doc_chunks
+                         WHERE doc_key >= ?1 AND doc_key < ?2 ORDER BY doc_key",
+                    )?
+                    .query_map(params![low, high], |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(keys)
+            })
+            .await
+    }
+
     async fn generate_device_sync(
         &self,
         session: &mut SyncSession,

@@ -202,6 +202,7 @@ fn receive(
         check_ownership(&before, &after, Writer::Device)?;
         only_new_counter_entries(doc, &before, &heads_before, &heads_after)?;
         book_new_handovers(conn, device, &before, &after)?;
+        open_short_delivery_claims(conn, device, &before, &after)?;
         store_changes(conn, key, doc, false)?;
     }
     if state.shared_heads != shared_before {
@@ -333,6 +334,51 @@ fn book_new_handovers(
             handed(id)
         );
         keep_order_exception(conn, *id, DUPLICATE_HANDOVER, detail, Some(&reporter), *at)?;
+    }
+    Ok(())
+}
+
+/// The reason of a claim opened for units a short delivery line took from an order.
+pub const SHORT_DELIVERY_CLAIM: &str = "short_delivery";
+
+/// Opens (or raises) an after-sale claim for every order line a short delivery
+/// takes units from, once the delivery is accepted; runs only when this message
+/// brought checks or acceptances.
+fn open_short_delivery_claims(
+    conn: &Connection,
+    device: &SyncDevice,
+    before: &PointDay,
+    after: &PointDay,
+) -> Result<(), StoreError> {
+    if after.acceptances.is_empty()
+        || (after.checks.len() == before.checks.len()
+            && after.acceptances.len() == before.acceptances.len())
+    {
+        return Ok(());
+    }
+    let view = derive_day(after);
+    // `check_access` made sure the document is of the device's point.
+    let point = device.point;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO after_sale_claims (id, point_id, order_id, sku, qty, reason, device, opened_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?3)
+         ON CONFLICT (order_id, sku, reason) DO UPDATE SET qty = excluded.qty
+         WHERE excluded.qty > after_sale_claims.qty",
+    )?;
+    let now = Millis::now();
+    for (order, v) in &view.orders {
+        for (sku, qty) in v.short.iter().filter(|(_, q)| **q > 0) {
+            insert.execute(params![
+                uuid::Uuid::now_v7().to_string(),
+                point.to_string(),
+                order.to_string(),
+                sku.to_string(),
+                qty,
+                SHORT_DELIVERY_CLAIM,
+                device.id.to_string(),
+                now.0
+            ])?;
+        }
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! embedded SQLite take thousands of orders a second. A job's answer is delivered
 //! only after the group's commit, so an acknowledged order is on disk.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use linli_core::doc::PointDayDoc;
 use rusqlite::{params, Connection, OptionalExtension};
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 
 use super::StoreError;
 
@@ -25,6 +26,15 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// WAL pages past which the writer checkpoints by itself: a backstop for when the
 /// background thread cannot keep up, never the usual path.
 const WRITER_CHECKPOINT_PAGES: i64 = 16_384;
+/// Committed document keys buffered for slow subscribers (device sync sessions);
+/// one that falls further behind hears `Lagged` and re-checks all its documents.
+const CHANGES_BUFFER: usize = 4096;
+
+thread_local! {
+    /// Document keys written by the current group's jobs (the writer thread only),
+    /// published once the group commits.
+    static CHANGED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Point-day documents kept in memory by the writer, with the keys a job touched
 /// so that a rolled-back job cannot leave a document ahead of the file.
@@ -106,6 +116,7 @@ pub(super) fn store_changes(
         (Some(first), Some(last)) => (last + 1, last - first + 1),
         _ => (0, 0),
     };
+    CHANGED.with(|c| c.borrow_mut().push(key.to_string()));
     if count >= COMPACT_AFTER_CHUNKS {
         let snapshot = doc.save();
         conn.execute("DELETE FROM doc_chunks WHERE doc_key = ?1", [key])?;
@@ -128,6 +139,8 @@ type Job = Box<dyn FnOnce(&Connection, &mut DocCache) -> Finished + Send>;
 #[derive(Clone)]
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// The keys of documents each committed group changed, after its commit.
+    changes: broadcast::Sender<String>,
     /// Stops the checkpoint thread when the last clone of the writer goes.
     _checkpoints: Option<Arc<mpsc::Sender<()>>>,
 }
@@ -137,13 +150,22 @@ impl Writer {
     pub fn start(conn: Connection) -> std::io::Result<Self> {
         let checkpoints = start_checkpoints(&conn);
         let (tx, rx) = mpsc::channel::<Job>();
+        let (changes, _) = broadcast::channel(CHANGES_BUFFER);
+        let publish = changes.clone();
         std::thread::Builder::new()
             .name("linli-writer".into())
-            .spawn(move || run(conn, rx))?;
+            .spawn(move || run(conn, rx, publish))?;
         Ok(Writer {
             jobs: tx,
+            changes,
             _checkpoints: checkpoints,
         })
+    }
+
+    /// Keys of documents changed by committed jobs, each sent once per group after
+    /// the group's commit (so a subscriber reading the document sees the change).
+    pub fn subscribe_changes(&self) -> broadcast::Receiver<String> {
+        self.changes.subscribe()
     }
 
     /// Runs `f` on the writer inside a savepoint; resolves after the commit.
@@ -229,7 +251,7 @@ fn start_checkpoints(conn: &Connection) -> Option<Arc<mpsc::Sender<()>>> {
     Some(Arc::new(stop))
 }
 
-fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, changes: broadcast::Sender<String>) {
     let mut docs = DocCache::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -243,6 +265,10 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
         let committed = match conn.transaction() {
             Ok(mut tx) => {
                 for job in batch {
+                    // What this job writes is published only if it is kept.
+                    let changed_before = CHANGED.with(|c| c.borrow().len());
+                    let forget_changed =
+                        || CHANGED.with(|c| c.borrow_mut().truncate(changed_before));
                     let Ok(sp) = tx.savepoint() else {
                         delivered.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
                         continue;
@@ -253,6 +279,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
                     let Ok(done) = catch_unwind(AssertUnwindSafe(|| job(&sp, &mut docs))) else {
                         tracing::error!("a writer job panicked; it was rolled back");
                         drop(sp);
+                        forget_changed();
                         docs.forget_touched();
                         delivered.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
                         continue;
@@ -263,6 +290,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
                     } else {
                         drop(sp); // rolls back this job only
                         docs.forget_touched();
+                        forget_changed();
                     }
                     delivered.push(done.deliver);
                 }
@@ -274,9 +302,24 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>) {
             // Nothing of the group is on disk: the cache must not remember it either.
             docs.docs.clear();
         }
+        publish_changes(&changes, committed);
         for d in delivered {
             d(committed);
         }
+    }
+}
+
+/// Sends the keys the committed group changed (each once), or forgets them.
+fn publish_changes(changes: &broadcast::Sender<String>, committed: bool) {
+    let mut keys = CHANGED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    if !committed || changes.receiver_count() == 0 {
+        return;
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    for k in keys {
+        // No receiver left is not an error: nobody is connected.
+        let _ = changes.send(k);
     }
 }
 
