@@ -223,7 +223,7 @@ async fn a_handover_after_a_refund_is_a_conflict_everywhere() {
 
     server
         .store
-        .record_refund(order.id, Millis::now())
+        .record_refund(order.id, Millis::now(), Arc::new(PayAtPickup))
         .await
         .unwrap();
     lock(&a).accept_delivery(&day).unwrap();
