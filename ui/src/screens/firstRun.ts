@@ -21,7 +21,8 @@ export async function firstRunScreen(root: HTMLElement, lang: Lang, api: Api, do
   const [leader, leaderField] = field("firstRunLeader", "fr-leader", "");
   code.spellcheck = false;
   const submit = el("button", { type: "submit", className: "primary enroll" }, t(lang, "firstRunSubmit"));
-  const form = el("form", { className: "first-run" }, serverField, codeField, deviceField, leaderField, el("div", { className: "actions" }, submit), message);
+  // The answer goes above the fields, so it is on screen on a small window too.
+  const form = el("form", { className: "first-run" }, message, serverField, codeField, deviceField, leaderField, el("div", { className: "actions" }, submit));
   form.noValidate = true;
   form.addEventListener("submit", (e) => {
     e.preventDefault();
