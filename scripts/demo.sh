@@ -58,6 +58,9 @@ echo "demo: a new order every 1–3 s (--simulate); README.md 'Try the platform 
 scripts/sync-demo-day.sh "http://$listen" "$log" "$dir/day"
 rm -rf "$dir/app-data"
 export XDG_DATA_HOME=$PWD/$dir/app-data
+# First run opens with this server's address filled in (the app's settings.json).
+mkdir -p "$XDG_DATA_HOME/com.linli.counter"
+printf '{"server":"http://%s"}\n' "$listen" >"$XDG_DATA_HOME/com.linli.counter/settings.json"
 LINLI_TODAY=$(jq -r .day "$dir/day/seed.json")
 export LINLI_TODAY
 echo "demo: First run: server http://$listen, enrollment code $(jq -r .enrollmentCode "$dir/day/seed.json")"
@@ -69,5 +72,5 @@ if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   "$app"
 else
   echo "demo: no DISPLAY here, so the app runs on a virtual display (Xvfb) and is shown as a screenshot"
-  LINLI_HOLD=1 scripts/app-smoke.sh "$app" "$dir/app.png"
+  LINLI_HOLD=1 LINLI_DATA_HOME=$XDG_DATA_HOME scripts/app-smoke.sh "$app" "$dir/app.png"
 fi
