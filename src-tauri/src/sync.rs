@@ -210,6 +210,35 @@ mod tests {
     }
 
     #[test]
+    fn an_enrolled_app_with_a_saved_server_starts_syncing_at_start_up() {
+        use linli_core::app::{delivery_check, demo_seed};
+        let dir = tempfile::tempdir().unwrap();
+        let counter = Counter::open(dir.path()).unwrap();
+        let seed = dir.path().join("seed");
+        demo_seed::seed(&mut counter.replica().unwrap(), "2026-11-22", 2, &seed).unwrap();
+        tauri::async_runtime::block_on(async { start_saved(&counter) }).unwrap();
+        assert!(state(&counter).unwrap().status.is_none(), "no server saved");
+        // Nothing listens on port 9 of loopback: the loop runs, offline.
+        counter.settings().unwrap().server = "http://127.0.0.1:9".into();
+        tauri::async_runtime::block_on(async { start_saved(&counter) }).unwrap();
+        counter
+            .write(|r| delivery_check::accept(r, "2026-11-22"))
+            .unwrap();
+        let mut status = None;
+        for _ in 0..100 {
+            let s = state(&counter).unwrap().status.unwrap();
+            if s.last_error.is_some() && !s.pending.is_empty() {
+                status = Some(s);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let status = status.expect("the loop tried the saved server");
+        assert!(!status.online);
+        assert!(status.pending.iter().any(|k| k.ends_with("/2026-11-22")));
+    }
+
+    #[test]
     fn the_servers_words_are_kept_in_both_languages() {
         let e = enroll_error(
             "http://s",
