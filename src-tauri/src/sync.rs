@@ -166,6 +166,21 @@ pub fn start_saved(counter: &Counter) -> Result<(), AppError> {
     Ok(())
 }
 
+/// After Settings saved a server address: an enrolled app syncs with the new one
+/// (or stops syncing when the address was cleared).
+pub fn server_saved(counter: &Counter, old: &str, new: &str) -> Result<(), AppError> {
+    if old == new || counter.replica()?.identity().is_none() {
+        return Ok(());
+    }
+    if new.is_empty() {
+        if let Some(old) = counter.sync()?.take() {
+            tokio_spawn_stop(old);
+        }
+        return Ok(());
+    }
+    start(counter, new)
+}
+
 pub fn state(counter: &Counter) -> Result<SyncState, AppError> {
     Ok(SyncState {
         enrolled: counter.replica()?.identity().is_some(),
