@@ -56,10 +56,18 @@ describe("app shell", () => {
     const input = (id: string, v: string) => {
       const i = root.querySelector<HTMLInputElement>(`#${id}`)!;
       i.value = v;
+      i.dispatchEvent(new Event("input"));
     };
     input("fr-server", "http://127.0.0.1:8087");
     input("fr-code", "K7QM4-XR2PD");
     input("fr-leader", "李姐");
+    // What was typed survives a switch to English and back.
+    root.querySelector<HTMLButtonElement>(".lang-toggle")!.click();
+    await settle();
+    expect(text(root, "h2")).toBe("First run: enroll this counter");
+    root.querySelector<HTMLButtonElement>(".lang-toggle")!.click();
+    await settle();
+    expect(root.querySelector<HTMLInputElement>("#fr-code")!.value).toBe("K7QM4-XR2PD");
     root.querySelector("form")!.dispatchEvent(new Event("submit", { cancelable: true }));
     await settle();
     expect(text(root, "[role=alert] .reason")).toContain("绑定码已过期");

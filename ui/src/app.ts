@@ -54,6 +54,7 @@ export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName 
   const header = el("header", { className: "bar" });
 
   let firstRun = false;
+  const firstRunDraft: Record<string, string> = {};
   const refreshBadge = async () => {
     try {
       const state = await deps.api.syncState();
@@ -93,7 +94,7 @@ export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName 
       await firstRunScreen(main, lang, deps.api, () => {
         firstRun = false;
         setTimeout(() => void go("today"), 600);
-      });
+      }, firstRunDraft);
       return;
     }
     current = name;

@@ -8,11 +8,13 @@ import { el } from "../dom";
 import { t, type Lang, type MessageKey } from "../i18n";
 import { errorBox } from "./context";
 
-export async function firstRunScreen(root: HTMLElement, lang: Lang, api: Api, done: (e: Enrolled) => void): Promise<void> {
+/** `draft` keeps what was typed across a language switch (the screen is redrawn). */
+export async function firstRunScreen(root: HTMLElement, lang: Lang, api: Api, done: (e: Enrolled) => void, draft: Record<string, string> = {}): Promise<void> {
   const saved = await api.getSettings().catch(() => null);
   const message = el("div", { className: "message", id: "first-run-message" });
   const field = (key: MessageKey, id: string, value: string, required = true) => {
-    const input = el("input", { id, value, required, autocomplete: "off" });
+    const input = el("input", { id, value: draft[id] ?? value, required, autocomplete: "off" });
+    input.addEventListener("input", () => (draft[id] = input.value));
     return [input, el("label", { className: "field" }, el("span", {}, t(lang, key)), input)] as const;
   };
   const [server, serverField] = field("firstRunServer", "fr-server", saved?.server || "http://");
