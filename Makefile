@@ -44,7 +44,7 @@ ui-test: $(UI_INSTALLED)
 # where a separate `cargo build -p linli-app` would resolve features
 # differently and rebuild most of the dependency tree (about 10 minutes cold).
 build: ui
-	$(CARGO) build --workspace --bins --tests
+	$(CARGO) build --workspace --bins --tests --examples
 
 fmt-check:
 	$(CARGO) fmt --all --check

@@ -8,8 +8,12 @@
 #   LINLI_E2E_SCENARIO=latency LINLI_DEMO_ORDERS=10000 scripts/app-e2e.sh ...
 #       measures start-up, Enter-to-card and idle memory instead (ui/e2e/latency.e2e.mjs)
 #
-# Until the device sync client lands, the replica is seeded the way a first sync
-# leaves it (LINLI_DEMO_SEED: enrollment identity plus one point-day document).
+# The counter scenario runs against a real sync server on loopback: the
+# linli-sync-server beside the app binary (or LINLI_SYNC_SERVER) in demo mode on a
+# temporary database and a free port; scripts/sync-demo-day.sh orders, cuts off
+# and issues an enrollment code through the APIs, and the app enrolls through its
+# First run screen. The latency scenario measures a seeded 10,000-order replica
+# (LINLI_DEMO_SEED) instead.
 set -euo pipefail
 
 app=${1:?usage: app-e2e.sh PATH/TO/linli-app ARTIFACTS_DIR}
@@ -33,9 +37,36 @@ fi
 
 scratch=$(mktemp -d)
 export XDG_DATA_HOME=$scratch/data XDG_CACHE_HOME=$scratch/cache XDG_CONFIG_HOME=$scratch/config
-export LINLI_DEMO_SEED=$scratch/seed LINLI_DEMO_ORDERS=${LINLI_DEMO_ORDERS:-30}
-# The camera's frame source reads this still image: order 3's bag label.
-export LINLI_CAMERA_STILLS=$scratch/seed/qr-3.png
+scenario=${LINLI_E2E_SCENARIO:-counter}
+server_pid=
+free_port() {
+  local p=$1
+  while (echo >/dev/tcp/127.0.0.1/$p) 2>/dev/null; do p=$((p + 2)); done
+  echo "$p"
+}
+if [ "$scenario" = counter ]; then
+  server=${LINLI_SYNC_SERVER:-$(dirname "$app")/linli-sync-server}
+  labels=$(dirname "$app")/examples/qr_label
+  listen=127.0.0.1:$(free_port 8190)
+  "$server" demo --listen "$listen" --db "$scratch/server.sqlite3" >"$scratch/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 300); do
+    curl -fsS "http://$listen/healthz" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { echo "app-e2e: the sync server did not start:" >&2; cat "$scratch/server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  "$(dirname "$0")/sync-demo-day.sh" "http://$listen" "$scratch/server.log" "$scratch/seed"
+  # The camera's frame source reads this still image: order 3's bag label, drawn
+  # from the QR payload the consumer API gave.
+  "$labels" "$(jq -r '.orders[2].qr' "$scratch/seed/seed.json")" "$scratch/seed/qr-3.png"
+  export LINLI_CAMERA_STILLS=$scratch/seed/qr-3.png
+  # The counter works the day the orders are for (the demo city's own "today"
+  # has orders whose codes no test consumer holds).
+  LINLI_TODAY=$(jq -r .day "$scratch/seed/seed.json")
+  export LINLI_TODAY
+else
+  export LINLI_DEMO_SEED=$scratch/seed LINLI_DEMO_ORDERS=${LINLI_DEMO_ORDERS:-30}
+fi
 
 port=4444
 while (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 2)); done
@@ -45,6 +76,11 @@ driver_pid=$!
 cleanup() {
   kill "$driver_pid" 2>/dev/null || true
   wait "$driver_pid" 2>/dev/null || true
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    cp "$scratch/server.log" "$artifacts/sync-server.log" 2>/dev/null || true
+  fi
   rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -54,9 +90,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-scenario=${LINLI_E2E_SCENARIO:-counter}
 if ! WEBDRIVER_URL=http://127.0.0.1:$port node "$(dirname "$0")/../ui/e2e/$scenario.e2e.mjs" \
-  "$app" "$LINLI_DEMO_SEED" "$artifacts"; then
+  "$app" "$scratch/seed" "$artifacts"; then
   echo "app-e2e: failed; tauri-driver's log:" >&2
   tail -n 40 "$scratch/driver.log" >&2
   exit 1

@@ -28,7 +28,8 @@ export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 NO_AT_
 # A throwaway home for the app's data, cache and web storage, so a run neither
 # touches nor depends on what an earlier run (or a real counter) left behind.
 scratch=$(mktemp -d)
-export XDG_DATA_HOME=$scratch/data XDG_CACHE_HOME=$scratch/cache XDG_CONFIG_HOME=$scratch/config
+# `make demo` hands its own data folder (LINLI_DATA_HOME); the smoke test uses a fresh one.
+export XDG_DATA_HOME=${LINLI_DATA_HOME:-$scratch/data} XDG_CACHE_HOME=$scratch/cache XDG_CONFIG_HOME=$scratch/config
 ready=$scratch/ready
 log=$scratch/app.log
 LINLI_READY_FILE=$ready "$app" >"$log" 2>&1 &

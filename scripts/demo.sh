@@ -52,16 +52,25 @@ password=$(sed -n 's/.*password=\([^ ]*\).*/\1/p' "$log" | head -1)
 echo "demo: API explorer http://$listen/docs/ — platform admin: admin / $password"
 echo "demo: a new order every 1–3 s (--simulate); README.md 'Try the platform API' walks through ordering, cutoff and the PDFs"
 
-# Until the device sync client lands, the app starts on a sample day in place of
-# its first sync (src-tauri/src/seed.rs), in a data folder of its own, so a real
-# counter's replica is never enrolled at a sample point.
-export LINLI_DEMO_SEED=$PWD/$dir/app-seed XDG_DATA_HOME=$PWD/$dir/app-data
-echo "demo: the app holds a sample day; pickup codes and QR images to try: $dir/app-seed/"
+# A day for the counter: consumers order, the wave is cut off, and staff issue an
+# enrollment code (the same API calls a person makes; scripts/sync-demo-day.sh).
+# The app starts in a data folder of its own, not enrolled, on its First run screen.
+scripts/sync-demo-day.sh "http://$listen" "$log" "$dir/day"
+rm -rf "$dir/app-data"
+export XDG_DATA_HOME=$PWD/$dir/app-data
+# First run opens with this server's address filled in (the app's settings.json).
+mkdir -p "$XDG_DATA_HOME/com.linli.counter"
+printf '{"server":"http://%s"}\n' "$listen" >"$XDG_DATA_HOME/com.linli.counter/settings.json"
+LINLI_TODAY=$(jq -r .day "$dir/day/seed.json")
+export LINLI_TODAY
+echo "demo: First run: server http://$listen, enrollment code $(jq -r .enrollmentCode "$dir/day/seed.json")"
+echo "demo: the counter works $LINLI_TODAY; pickup codes to try (from the consumer API):"
+jq -r '.orders[] | "  \(.number)  \(.code)\(if .cancelled then "  (cancelled)" else "" end)"' "$dir/day/seed.json"
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   echo "demo: opening the app; close its window to stop the demo"
   "$app"
 else
   echo "demo: no DISPLAY here, so the app runs on a virtual display (Xvfb) and is shown as a screenshot"
-  LINLI_HOLD=1 scripts/app-smoke.sh "$app" "$dir/app.png"
+  LINLI_HOLD=1 LINLI_DATA_HOME=$XDG_DATA_HOME scripts/app-smoke.sh "$app" "$dir/app.png"
 fi

@@ -1,5 +1,6 @@
-//! The app's state: the replica behind a lock, the folder it lives in, the
-//! counter's settings and the print font (loaded once, on first print).
+//! The app's state: the replica behind a lock (shared with the sync loop), the
+//! running sync loop once enrolled, the folder it lives in, the counter's settings
+//! and the print font (loaded once, on first print).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -8,11 +9,14 @@ use linli_core::app::AppError;
 use linli_core::print::{FontSource, PrintError, PrintFont};
 use linli_core::replica::Replica;
 use linli_core::time::Millis;
+use linli_sync_client::{SharedReplica, SyncHandle};
 
 use crate::settings::Settings;
 
 pub struct Counter {
-    replica: Mutex<Replica>,
+    replica: SharedReplica,
+    /// The sync loop, once the device is enrolled and knows its server.
+    sync: Mutex<Option<SyncHandle>>,
     pub data_dir: PathBuf,
     pub settings: Mutex<Settings>,
     font: OnceLock<Result<PrintFont, String>>,
@@ -40,7 +44,8 @@ impl Counter {
         })?;
         let replica = Replica::open(&data_dir.join("replica.sqlite3"))?;
         Ok(Counter {
-            replica: Mutex::new(replica),
+            replica: linli_sync_client::share(replica),
+            sync: Mutex::new(None),
             data_dir: data_dir.to_path_buf(),
             settings: Mutex::new(Settings::load(data_dir)),
             font: OnceLock::new(),
@@ -50,6 +55,36 @@ impl Counter {
 
     pub fn replica(&self) -> Result<MutexGuard<'_, Replica>, AppError> {
         self.replica.lock().map_err(|_| poisoned())
+    }
+
+    /// The replica as the sync loop shares it.
+    pub fn shared_replica(&self) -> SharedReplica {
+        self.replica.clone()
+    }
+
+    /// Runs a counter action that writes (handover, count, acceptance, intake),
+    /// then tells the sync loop about every day with changes the server lacks:
+    /// the one place commands report their writes.
+    pub fn write<T>(
+        &self,
+        action: impl FnOnce(&mut Replica) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let (out, pending) = {
+            let mut replica = self.replica()?;
+            let out = action(&mut replica)?;
+            (out, replica.pending_changes())
+        };
+        if let (Ok(keys), Some(sync)) = (pending, self.sync()?.as_ref()) {
+            for key in keys {
+                // A key from the replica is always a valid day.
+                let _ = sync.local_change(&key.day_string());
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn sync(&self) -> Result<MutexGuard<'_, Option<SyncHandle>>, AppError> {
+        self.sync.lock().map_err(|_| poisoned())
     }
 
     pub fn settings(&self) -> Result<MutexGuard<'_, Settings>, AppError> {

@@ -9,15 +9,47 @@ mod counter;
 mod ready;
 mod seed;
 mod settings;
+mod sync;
 
+use std::sync::OnceLock;
+
+use linli_core::time::Millis;
 use tauri::Manager;
+
+/// The counter's clock when `LINLI_TODAY=YYYY-MM-DD` is set: noon of that day in
+/// Beijing. The end-to-end test runs the day its orders are for (the next
+/// delivery day, after a demo city's own "today").
+static TODAY: OnceLock<Millis> = OnceLock::new();
+
+fn fixed_today() -> Millis {
+    TODAY.get().copied().unwrap_or_else(Millis::now)
+}
+
+fn clock_from_env(counter: &mut counter::Counter) {
+    let Ok(day) = std::env::var("LINLI_TODAY") else {
+        return;
+    };
+    match linli_core::app::days_between("1970-01-01", &day) {
+        // 04:00 UTC is noon in Beijing.
+        Some(days) => {
+            let _ = TODAY.set(Millis(days * 86_400_000 + 4 * 3_600_000));
+            counter.now = fixed_today;
+        }
+        None => {
+            eprintln!("linli: LINLI_TODAY={day} is not a YYYY-MM-DD date; using the real clock")
+        }
+    }
+}
 
 fn main() {
     builder(tauri::Builder::default())
         .setup(|app| {
             let dir = app.path().app_data_dir()?;
-            let counter = counter::Counter::open(&dir)?;
+            let mut counter = counter::Counter::open(&dir)?;
+            clock_from_env(&mut counter);
             seed::from_env(&counter)?;
+            // The sync loop runs on Tauri's tokio runtime.
+            tauri::async_runtime::block_on(async { sync::start_saved(&counter) })?;
             app.manage(counter);
             Ok(())
         })
@@ -48,6 +80,9 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::printing::print_commission_statement,
             commands::settings::get_settings,
             commands::settings::save_settings,
+            commands::sync::enroll,
+            commands::sync::sync_state,
+            commands::sync::sync_now,
         ])
         .on_page_load(ready::on_page_load)
 }

@@ -1,9 +1,12 @@
-// The counter day as a person does it, through the real app window: Today, a
-// refusal before the goods arrive, a delivery check with one short line, a code
+// The counter day as a person does it, through the real app window: First run
+// (a wrong enrollment code refused in the server's words, then the right one),
+// the first sync from a real sync server, Today, a refusal before the goods arrive, a delivery check with one short line, a code
 // typed, a scanner burst ending in Enter, a still image through the camera's frame
 // source, every refusal, a partial handover, orders, a printed pick list (checked
 // with pdftotext), commission and settings. Screenshots of each screen go to
-// ARTIFACTS. Run by scripts/app-e2e.sh, which starts tauri-driver.
+// ARTIFACTS. After handovers, the consumer API must say the server saw them.
+// Run by scripts/app-e2e.sh, which starts tauri-driver and the sync server and
+// writes SEED_DIR/seed.json (scripts/sync-demo-day.sh: the consumer API's codes).
 //
 //   node e2e/counter.e2e.mjs APP_BINARY SEED_DIR ARTIFACTS
 
@@ -61,14 +64,47 @@ const refusal = async (input, reason, name, slowly = false) => {
   await shot(name);
 };
 
+/** What the consumer API says about order `o` (as its consumer). */
+const consumerStatus = async (seed, o) => {
+  const r = await fetch(`${seed.server}/api/consumer/orders/${o.id}`, { headers: { authorization: `Bearer ${o.token}` } });
+  if (!r.ok) throw new Error(`consumer API ${r.status}: ${await r.text()}`);
+  return (await r.json()).status;
+};
+const serverSays = async (seed, o, want) => {
+  let got = "";
+  for (let i = 0; i < 100; i++) {
+    got = await consumerStatus(seed, o);
+    if (got === want) break;
+    await sleep(200);
+  }
+  check(got === want, `the server saw order ${o.number} as ${want} (consumer API: ${got})`);
+};
+
 try {
-  // Today: the seeded day (the stand-in for the first sync) is there.
-  await s.waitFor("h2", (t) => t === "今日", "the Today screen");
   const seedFile = join(seedDir, "seed.json");
   for (let i = 0; i < 50 && !existsSync(seedFile); i++) await sleep(100);
   const seed = JSON.parse(readFileSync(seedFile, "utf8"));
   const orders = seed.orders;
-  const { text: delivery } = await s.waitFor(".delivery", (t) => t.startsWith("待验收"));
+
+  // First run: the server's address and a code; a wrong code first.
+  await s.waitFor("h2", (t) => t.startsWith("首次设置"), "the First run screen");
+  await s.clear("#fr-server");
+  await s.type("#fr-server", seed.server);
+  await s.type("#fr-code", "AAAAA-BBBBB");
+  await s.type("#fr-leader", "李姐");
+  await shot("first-run");
+  await s.type("#fr-leader", ENTER);
+  const { text: wrong } = await s.waitFor("#first-run-message [role=alert]", () => true, "the refusal of a wrong code");
+  check(wrong.includes("没有这个绑定码") && wrong.includes("no such enrollment code"), `a wrong code is refused in both languages with the server's words: ${wrong.replace(/\n/g, " / ")}`);
+  await shot("first-run-wrong-code");
+  await s.clear("#fr-code");
+  await s.type("#fr-code", seed.enrollmentCode + ENTER);
+
+  // Today: the first sync brought the point's day.
+  await s.waitFor("h2", (t) => t === "今日", "the Today screen after enrolling");
+  const { text: delivery } = await s.waitFor(".delivery", (t) => t.startsWith("待验收"), "the synced delivery");
+  const { text: badge } = await s.waitFor("#sync-badge", (t) => t === "已全部同步", "the sync badge");
+  check(true, `the sync badge says ${badge}`);
   check(delivery.includes("已清点 0/"), `Today says the delivery waits for its check: ${delivery}`);
   await shot("today-before-check");
 
@@ -101,6 +137,7 @@ try {
   const { text: typedOk } = await s.waitFor(".success", (t) => t.includes(orders[0].number));
   check(typedOk.includes("键盘输入"), `Enter hands it over, recorded as typed: ${typedOk}`);
   await shot("pickup-typed-done");
+  await serverSays(seed, orders[0], "picked_up");
 
   // A handheld scanner: the QR payload in one burst ending with Enter.
   await freshInput();
@@ -148,6 +185,16 @@ try {
   await s.type(verifyInput, partial.code + ENTER);
   const { text: partStatus } = await s.waitFor(".order-status");
   check(partStatus === "部分已提", `after a partial handover the order is partly picked up (${partStatus})`);
+  await serverSays(seed, partial, "partly_picked_up");
+
+  // Sync: online, nothing pending, no conflicts.
+  await go("sync");
+  await s.waitFor(".sync-banner.online", () => true, "the online banner");
+  const { text: pending } = await s.waitFor(".pending", (t) => t.startsWith("本机改动已全部"), "nothing pending");
+  check(true, `the Sync screen: ${pending}`);
+  await s.click("button.sync-now");
+  await s.waitFor(".message .success", (t) => t === "已请求同步");
+  await shot("sync");
 
   // Orders: lists and search.
   await go("orders");

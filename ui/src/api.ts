@@ -127,6 +127,54 @@ export interface Settings {
   server: string;
 }
 
+export interface SyncProgress {
+  docs_total: number;
+  docs_done: number;
+}
+
+export interface ConflictItem {
+  order: string;
+  number: string;
+  day: string;
+  status: string;
+  conflicts: string[];
+}
+
+/** The sync loop's snapshot (sync-client `SyncStatus`). */
+export interface SyncStatus {
+  online: boolean;
+  last_sync_at: number | null;
+  pending: string[];
+  progress: SyncProgress | null;
+  conflicts: ConflictItem[];
+  last_error: string | null;
+  blocked: string | null;
+  retry_in_ms: number | null;
+  bytes_sent: number;
+  bytes_received: number;
+}
+
+export interface SyncState {
+  enrolled: boolean;
+  server: string;
+  /** null when no sync loop runs (no server saved). */
+  status: SyncStatus | null;
+}
+
+export interface EnrollRequest {
+  server: string;
+  code: string;
+  deviceName: string;
+  leader: string;
+}
+
+export interface Enrolled {
+  device: string;
+  point: string;
+  point_name: string;
+  server_time: number;
+}
+
 export interface Api {
   today(): Promise<TodayView>;
   verifyCode(input: string): Promise<Verdict>;
@@ -145,6 +193,9 @@ export interface Api {
   printCommissionStatement(): Promise<Printed>;
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<void>;
+  syncState(): Promise<SyncState>;
+  enroll(request: EnrollRequest): Promise<Enrolled>;
+  syncNow(): Promise<void>;
 }
 
 export const tauriApi: Api = {
@@ -165,6 +216,9 @@ export const tauriApi: Api = {
   printCommissionStatement: () => invoke("print_commission_statement"),
   getSettings: () => invoke("get_settings"),
   saveSettings: (settings) => invoke("save_settings", { settings }),
+  syncState: () => invoke("sync_state"),
+  enroll: (request) => invoke("enroll", { request }),
+  syncNow: () => invoke("sync_now"),
 };
 
 /** An AppError from a rejected command, or one made of whatever was thrown. */

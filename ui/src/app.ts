@@ -1,5 +1,6 @@
 // The app shell: the brand bar with the sync badge and the language toggle, the
-// screen tabs (F1–F7 from the keyboard), and the current screen.
+// screen tabs (F1–F8 from the keyboard), and the current screen. A device not
+// enrolled yet opens on First run instead, and Today follows its enrollment.
 
 import type { Api } from "./api";
 import { button, el } from "./dom";
@@ -10,8 +11,11 @@ import { deliveryScreen } from "./screens/delivery";
 import { ordersScreen } from "./screens/orders";
 import { pickupScreen } from "./screens/pickup";
 import { printingScreen } from "./screens/printing";
+import { firstRunScreen } from "./screens/firstRun";
 import { settingsScreen } from "./screens/settings";
+import { syncScreen } from "./screens/sync";
 import { todayScreen } from "./screens/today";
+import { badge as syncBadge } from "./sync";
 
 const BRAND = "邻里 Linli";
 export const LANG_STORAGE_KEY = "linli.lang";
@@ -19,6 +23,8 @@ export const LANG_STORAGE_KEY = "linli.lang";
 export interface Deps {
   api: Api;
   storage: Storage;
+  /** Refresh the sync badge this often (ms); tests leave it off. */
+  pollMs?: number;
 }
 
 export const screens: [ScreenName, MessageKey, Screen][] = [
@@ -29,6 +35,7 @@ export const screens: [ScreenName, MessageKey, Screen][] = [
   ["commission", "navCommission", commissionScreen],
   ["printing", "navPrinting", printingScreen],
   ["settings", "navSettings", settingsScreen],
+  ["sync", "navSync", syncScreen],
 ];
 
 export interface Shell {
@@ -46,11 +53,15 @@ export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName 
   const nav = el("nav", { className: "screens" });
   const header = el("header", { className: "bar" });
 
+  let firstRun = false;
+  const firstRunDraft: Record<string, string> = {};
   const refreshBadge = async () => {
     try {
-      const v = await deps.api.today();
-      badge.textContent = `${t(lang, "syncOffline")} · ${v.pendingSync > 0 ? t(lang, "syncPending", { n: v.pendingSync }) : t(lang, "syncNone")}`;
-      badge.className = v.pendingSync > 0 ? "sync-badge pending" : "sync-badge";
+      const state = await deps.api.syncState();
+      const b = syncBadge(lang, state);
+      badge.textContent = b.text;
+      badge.className = `sync-badge ${b.tone}`;
+      badge.dataset.tone = b.tone;
     } catch {
       badge.textContent = "";
     }
@@ -59,7 +70,11 @@ export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName 
   const drawChrome = () => {
     document.documentElement.lang = lang;
     const toggle = button(t(lang, "switchLanguage"), () => void setLang(lang === "zh-CN" ? "en" : "zh-CN", true), "lang-toggle");
-    header.replaceChildren(el("h1", {}, BRAND), badge, toggle);
+    header.replaceChildren(el("h1", {}, BRAND), firstRun ? "" : badge, toggle);
+    if (firstRun) {
+      nav.replaceChildren();
+      return;
+    }
     nav.replaceChildren(
       ...screens.map(([name, key], i) => {
         const b = button(`${t(lang, key)}`, () => void go(name), name === current ? "nav active" : "nav");
@@ -74,6 +89,14 @@ export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName 
   const ctx = (): Ctx => ({ api: deps.api, lang, go: (s) => void go(s), setLang: (l) => void setLang(l, false) });
 
   const go = async (name: ScreenName) => {
+    if (firstRun) {
+      drawChrome();
+      await firstRunScreen(main, lang, deps.api, () => {
+        firstRun = false;
+        setTimeout(() => void go("today"), 600);
+      }, firstRunDraft);
+      return;
+    }
     current = name;
     drawChrome();
     const screen = screens.find(([n]) => n === name)?.[2] ?? todayScreen;
@@ -90,13 +113,18 @@ export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName 
   };
 
   document.addEventListener("keydown", (e) => {
-    const n = /^F([1-7])$/.exec(e.key);
-    if (!n) return;
+    const n = /^F([1-8])$/.exec(e.key);
+    if (!n || firstRun) return;
     e.preventDefault();
     void go(screens[Number(n[1]) - 1][0]);
   });
 
   root.replaceChildren(header, nav, main);
+  firstRun = await deps.api.syncState().then(
+    (s) => !s.enrolled,
+    () => false,
+  );
   await go(first);
+  if (deps.pollMs) setInterval(() => void (firstRun || refreshBadge()), deps.pollMs);
   return { go, current: () => current };
 }

@@ -1,6 +1,6 @@
 // A fake shell for tests: canned answers, and a record of every call.
 
-import type { Api, OrderCard, TodayView, Verdict } from "./api";
+import type { Api, AppError, OrderCard, SyncState, TodayView, Verdict } from "./api";
 
 export const card: OrderCard = {
   order: {
@@ -32,16 +32,30 @@ export const todayView: TodayView = {
   pendingSync: 0,
 };
 
+export const syncedState: SyncState = {
+  enrolled: true,
+  server: "http://127.0.0.1:8087",
+  status: { online: true, last_sync_at: 1_795_312_800_000, pending: [], progress: null, conflicts: [], last_error: null, blocked: null, retry_in_ms: null, bytes_sent: 0, bytes_received: 0 },
+};
+
 export type Call = [string, ...unknown[]];
 
-export function fakeApi(verdicts: Record<string, Verdict> = {}): Api & { calls: Call[] } {
+export interface FakeOptions {
+  sync?: SyncState;
+  /** enroll() is refused with this the first time(s), then succeeds. */
+  enrollRefusals?: AppError[];
+}
+
+export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOptions = {}): Api & { calls: Call[]; sync: SyncState } {
   const calls: Call[] = [];
+  const refusals = [...(options.enrollRefusals ?? [])];
   const rec = <T>(name: string, args: unknown[], value: T): Promise<T> => {
     calls.push([name, ...args]);
     return Promise.resolve(value);
   };
-  return {
+  const api: Api & { calls: Call[]; sync: SyncState } = {
     calls,
+    sync: options.sync ?? syncedState,
     today: () => rec("today", [], todayView),
     verifyCode: (input) =>
       rec("verifyCode", [input], verdicts[input] ?? { kind: "refused", error: { reason: "unknown", zh: "本自提点没有这个提货码的订单", en: "no order at this point has this pickup code" } }),
@@ -63,7 +77,17 @@ export function fakeApi(verdicts: Record<string, Verdict> = {}): Api & { calls: 
     printDeliveryCheck: (day) => rec("printDeliveryCheck", [day], { path: "prints/check.pdf", sent: null }),
     getSettings: () => rec("getSettings", [], { printer: "", camera: 0, overdueDays: 3, pointName: "邻里自提点", server: "" }),
     saveSettings: (s) => rec("saveSettings", [s], undefined),
+    syncState: () => rec("syncState", [], api.sync),
+    enroll: (request) => {
+      calls.push(["enroll", request]);
+      const refusal = refusals.shift();
+      if (refusal) return Promise.reject(refusal);
+      api.sync = syncedState;
+      return Promise.resolve({ device: "d1", point: "p1", point_name: "幸福里自提点", server_time: 0 });
+    },
+    syncNow: () => rec("syncNow", [], undefined),
   };
+  return api;
 }
 
 /** Lets pending promise callbacks run. */

@@ -40,7 +40,7 @@ pub async fn count_line(
     day: String,
     count: LineCount,
 ) -> Result<EventId, AppError> {
-    delivery_check::count_line(&mut *counter.replica()?, &day, &count)
+    counter.write(|r| delivery_check::count_line(r, &day, &count))
 }
 
 /// Every line's count, then the acceptance (the delivery check's one button).
@@ -50,7 +50,7 @@ pub async fn count_and_accept(
     day: String,
     counts: Vec<LineCount>,
 ) -> Result<EventId, AppError> {
-    delivery_check::count_and_accept(&mut *counter.replica()?, &day, &counts)
+    counter.write(|r| delivery_check::count_and_accept(r, &day, &counts))
 }
 
 #[tauri::command]
@@ -58,7 +58,7 @@ pub async fn accept_delivery(
     counter: State<'_, Counter>,
     day: String,
 ) -> Result<EventId, AppError> {
-    delivery_check::accept(&mut *counter.replica()?, &day)
+    counter.write(|r| delivery_check::accept(r, &day))
 }
 
 /// Stores a damage photo; returns the hash to put in the line's count.

@@ -8,6 +8,7 @@ pub mod pickup;
 pub mod printing;
 pub mod settings;
 pub mod status;
+pub mod sync;
 
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -22,7 +22,7 @@ pub async fn hand_over(
     lines: Option<Vec<HandoverLine>>,
     method: CodeMethod,
 ) -> Result<HandoverReceipt, AppError> {
-    pickup_desk::hand_over(&mut *counter.replica()?, &input, lines, method)
+    counter.write(|r| pickup_desk::hand_over(r, &input, lines, method))
 }
 
 /// Frames are read until a code is found or this many have been tried.

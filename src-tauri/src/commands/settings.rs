@@ -17,8 +17,9 @@ pub async fn save_settings(
     settings: Settings,
 ) -> Result<(), AppError> {
     settings.save(&counter.data_dir)?;
+    let (old, new) = (counter.settings()?.server.clone(), settings.server.clone());
     *counter.settings()? = settings;
-    Ok(())
+    crate::sync::server_saved(&counter, &old, &new)
 }
 
 #[cfg(test)]
@@ -41,5 +42,15 @@ mod tests {
         s["printer"] = json!("counter-laser");
         c.ok("save_settings", json!({ "settings": s }));
         assert_eq!(c.ok("get_settings", json!({}))["printer"], "counter-laser");
+        assert!(c.ok("sync_state", json!({}))["status"].is_null());
+        // A server saved on an enrolled device starts syncing with it at once.
+        s["server"] = json!("http://127.0.0.1:9");
+        c.ok("save_settings", json!({ "settings": s }));
+        let state = c.ok("sync_state", json!({}));
+        assert_eq!(state["server"], "http://127.0.0.1:9");
+        assert_eq!(state["status"]["online"], false, "{state}");
+        s["server"] = json!("");
+        c.ok("save_settings", json!({ "settings": s }));
+        assert!(c.ok("sync_state", json!({}))["status"].is_null());
     }
 }

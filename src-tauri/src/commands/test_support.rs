@@ -30,6 +30,24 @@ pub fn counter(n: usize) -> MockCounter {
         let mut replica = counter.replica().expect("lock");
         demo_seed::seed(&mut replica, "2026-11-22", n, &dir.path().join("seed")).expect("seed")
     };
+    mock(counter, seeded, dir)
+}
+
+/// An app over a fresh replica that is not enrolled (the First run).
+pub fn fresh_counter() -> MockCounter {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut counter = Counter::open(dir.path()).expect("replica opens");
+    counter.now = fixed_now;
+    let none = Seeded {
+        point: String::new(),
+        day: String::new(),
+        orders: Vec::new(),
+        other_point_qr: String::new(),
+    };
+    mock(counter, none, dir)
+}
+
+fn mock(counter: Counter, seeded: Seeded, dir: tempfile::TempDir) -> MockCounter {
     let app = crate::builder(mock_builder())
         .manage(counter)
         .build(tauri::generate_context!())

@@ -1,0 +1,83 @@
+// Sync (同步): online or offline, the last successful sync, local changes the
+// server lacks, a progress bar during a large sync, the conflicts with what to do
+// about each, a refusal (e.g. a revoked device) in plain words, and "sync now".
+// Redraws every second while it is on screen.
+
+import { asAppError, type SyncState } from "../api";
+import { button, el } from "../dom";
+import { t, type Lang } from "../i18n";
+import { badge, chinaDateTime, progressPercent } from "../sync";
+import { errorBox, type Ctx } from "./context";
+import { conflictText } from "./orders";
+
+export function syncView(lang: Lang, state: SyncState): HTMLElement[] {
+  const s = state.status;
+  const server = state.server || "—";
+  const parts: HTMLElement[] = [];
+  if (!s) {
+    parts.push(el("p", { className: "sync-banner offline" }, t(lang, "syncNoServer")));
+    return parts;
+  }
+  if (s.blocked) {
+    const blocked = el("p", { className: "sync-banner blocked" }, t(lang, "syncBlockedBanner", { why: s.blocked }));
+    blocked.setAttribute("role", "alert");
+    parts.push(blocked);
+  } else if (s.online) {
+    parts.push(el("p", { className: "sync-banner online" }, t(lang, "syncOnlineBanner", { server })));
+  } else {
+    parts.push(el("p", { className: "sync-banner offline" }, t(lang, "syncOfflineBanner", { server })));
+  }
+  const percent = progressPercent(state);
+  if (percent !== null && s.progress) {
+    const bar = el("progress", { className: "sync-progress", max: s.progress.docs_total, value: s.progress.docs_done });
+    parts.push(el("div", { className: "sync-progress-row" }, bar, el("span", {}, ` ${badge(lang, state).text} (${percent}%)`)));
+  }
+  parts.push(el("p", { className: "last-sync" }, s.last_sync_at ? t(lang, "syncLast", { at: chinaDateTime(s.last_sync_at) }) : t(lang, "syncNever")));
+  parts.push(el("p", { className: "pending" }, s.pending.length > 0 ? t(lang, "syncPendingDetail", { n: s.pending.length }) : t(lang, "syncPendingNone")));
+  if (!s.online && !s.blocked) {
+    if (s.retry_in_ms !== null) parts.push(el("p", { className: "retry" }, t(lang, "syncRetryIn", { s: Math.ceil(s.retry_in_ms / 1000) })));
+    if (s.last_error) parts.push(el("p", { className: "last-error" }, t(lang, "syncLastError", { error: s.last_error })));
+  }
+  parts.push(el("h3", {}, t(lang, "syncConflictsTitle")));
+  parts.push(
+    s.conflicts.length === 0
+      ? el("p", { className: "no-conflicts" }, t(lang, "syncConflictsNone"))
+      : el(
+          "ul",
+          { className: "sync-conflicts" },
+          ...s.conflicts.map((c) =>
+            el("li", { dataset: { number: c.number } }, el("strong", {}, t(lang, "syncConflictOrder", { number: c.number, day: c.day })), " — ", c.conflicts.map((x) => conflictText(lang, x)).join("；")),
+          ),
+        ),
+  );
+  return parts;
+}
+
+export async function syncScreen(root: HTMLElement, ctx: Ctx): Promise<void> {
+  const { lang, api } = ctx;
+  const body = el("section", { className: "sync-body" });
+  const message = el("div", { className: "message" });
+  const draw = async () => {
+    try {
+      body.replaceChildren(...syncView(lang, await api.syncState()));
+    } catch (e) {
+      body.replaceChildren(errorBox(lang, asAppError(e)));
+    }
+  };
+  const now = button(
+    t(lang, "syncNowButton"),
+    () =>
+      void api
+        .syncNow()
+        .then(() => message.replaceChildren(el("p", { className: "success" }, t(lang, "syncNowSent"))))
+        .catch((e) => message.replaceChildren(errorBox(lang, asAppError(e))))
+        .then(draw),
+    "primary sync-now",
+  );
+  await draw();
+  root.replaceChildren(el("h2", {}, t(lang, "navSync")), body, el("div", { className: "actions" }, now), message);
+  const timer = setInterval(() => {
+    if (!body.isConnected) clearInterval(timer);
+    else void draw();
+  }, 1000);
+}

@@ -1,0 +1,77 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import type { SyncState, SyncStatus } from "./api";
+import { fakeApi, settle, syncedState } from "./fakeApi";
+import { syncScreen, syncView } from "./screens/sync";
+import { badge, chinaDateTime, progressPercent } from "./sync";
+
+const status = (over: Partial<SyncStatus>): SyncState => ({ ...syncedState, status: { ...syncedState.status!, ...over } });
+
+describe("sync badge", () => {
+  it("says online, pending, offline, syncing and blocked plainly", () => {
+    expect(badge("zh-CN", syncedState)).toEqual({ text: "已全部同步", tone: "ok" });
+    expect(badge("zh-CN", status({ pending: ["p/2026-11-22"] })).text).toBe("已连接服务器 · 1 项待同步");
+    expect(badge("en", status({ online: false, pending: ["p/2026-11-22", "p/2026-11-23"] }))).toEqual({ text: "Working offline: every action is saved on this device · 2 to sync", tone: "offline" });
+    expect(badge("zh-CN", status({ progress: { docs_total: 40, docs_done: 10 } }))).toEqual({ text: "正在同步 10/40", tone: "syncing" });
+    expect(badge("zh-CN", status({ blocked: "device revoked" })).tone).toBe("blocked");
+    expect(badge("zh-CN", { enrolled: true, server: "", status: null }).text).toBe("未设置同步服务器");
+  });
+
+  it("gives the progress bar a share only while a sync runs", () => {
+    expect(progressPercent(status({ progress: { docs_total: 40, docs_done: 10 } }))).toBe(25);
+    expect(progressPercent(status({ progress: { docs_total: 40, docs_done: 40 } }))).toBeNull();
+    expect(progressPercent(syncedState)).toBeNull();
+    expect(chinaDateTime(1_795_312_800_000)).toBe("2026-11-22 10:00");
+  });
+});
+
+describe("sync screen", () => {
+  beforeEach(() => {
+    document.body.replaceChildren();
+  });
+
+  const html = (state: SyncState, lang: "zh-CN" | "en" = "zh-CN") => {
+    const div = document.createElement("div");
+    div.replaceChildren(...syncView(lang, state));
+    return div;
+  };
+
+  it("lists conflicts with what to do, and a refusal as an alert", () => {
+    const v = html(
+      status({
+        online: false,
+        pending: ["p/2026-11-22"],
+        retry_in_ms: 2500,
+        last_error: "connection refused",
+        conflicts: [{ order: "o1", number: "1122-0003", day: "2026-11-22", status: "picked_up", conflicts: ["duplicate_handover"] }],
+      }),
+    );
+    expect(v.querySelector(".sync-banner")?.className).toContain("offline");
+    expect(v.querySelector(".pending")?.textContent).toBe("1 天的本机改动还没传到服务器");
+    expect(v.querySelector(".retry")?.textContent).toBe("3 秒后自动重试");
+    expect(v.querySelector(".last-error")?.textContent).toContain("connection refused");
+    expect(v.querySelector(".sync-conflicts li")?.textContent).toBe("订单 1122-0003（2026-11-22） — 重复核销，请核对货品");
+    const blocked = html(status({ blocked: "this device was revoked" }), "en");
+    expect(blocked.querySelector("[role=alert]")?.textContent).toContain("this device was revoked");
+    expect(blocked.querySelector(".no-conflicts")?.textContent).toBe("No conflicts");
+  });
+
+  it("shows a progress bar during a large sync and the last sync time", () => {
+    const v = html(status({ progress: { docs_total: 40, docs_done: 10 } }));
+    const bar = v.querySelector<HTMLProgressElement>("progress.sync-progress")!;
+    expect([bar.max, bar.value]).toEqual([40, 10]);
+    expect(v.querySelector(".last-sync")?.textContent).toBe("上次成功同步：2026-11-22 10:00");
+    expect(html(syncedState).querySelector("progress")).toBeNull();
+  });
+
+  it("has a sync now button that asks the shell", async () => {
+    const api = fakeApi();
+    const root = document.createElement("div");
+    document.body.append(root);
+    await syncScreen(root, { api, lang: "zh-CN", go: () => {}, setLang: () => {} });
+    root.querySelector<HTMLButtonElement>("button.sync-now")!.click();
+    await settle();
+    expect(api.calls.some((c) => c[0] === "syncNow")).toBe(true);
+    expect(root.querySelector(".message .success")?.textContent).toBe("已请求同步");
+    root.remove();
+  });
+});
