@@ -2,6 +2,8 @@
 
 use linli_core::app::printing::{self, Printed};
 use linli_core::app::AppError;
+use linli_core::print::PrintFont;
+use linli_core::replica::Replica;
 use tauri::State;
 
 use crate::counter::Counter;
@@ -11,20 +13,9 @@ pub async fn print_pick_list(
     counter: State<'_, Counter>,
     day: String,
 ) -> Result<Printed, AppError> {
-    let settings = counter.settings()?.clone();
-    let pdf = printing::pick_list_pdf(
-        &*counter.replica()?,
-        counter.font()?,
-        &day,
-        &settings.point_name,
-    )?;
-    let dir = counter.data_dir.join("prints");
-    printing::save_and_send(
-        &dir,
-        &format!("pick-list-{day}"),
-        &pdf,
-        Some(&settings.printer),
-    )
+    print(&counter, &format!("pick-list-{day}"), |r, f, point| {
+        printing::pick_list_pdf(r, f, &day, point)
+    })
 }
 
 #[tauri::command]
@@ -32,36 +23,34 @@ pub async fn print_delivery_check(
     counter: State<'_, Counter>,
     day: String,
 ) -> Result<Printed, AppError> {
-    let settings = counter.settings()?.clone();
-    let pdf = printing::delivery_check_pdf(
-        &*counter.replica()?,
-        counter.font()?,
-        &day,
-        &settings.point_name,
-    )?;
-    let dir = counter.data_dir.join("prints");
-    printing::save_and_send(
-        &dir,
-        &format!("delivery-check-{day}"),
-        &pdf,
-        Some(&settings.printer),
-    )
+    print(&counter, &format!("delivery-check-{day}"), |r, f, point| {
+        printing::delivery_check_pdf(r, f, &day, point)
+    })
 }
 
 #[tauri::command]
 pub async fn print_commission_statement(counter: State<'_, Counter>) -> Result<Printed, AppError> {
-    let settings = counter.settings()?.clone();
-    let pdf = printing::commission_statement_pdf(
-        &*counter.replica()?,
-        counter.font()?,
-        &settings.point_name,
-    )?;
     let day = linli_core::app::china_day((counter.now)());
-    let dir = counter.data_dir.join("prints");
-    printing::save_and_send(
-        &dir,
+    print(
+        &counter,
         &format!("commission-statement-{day}"),
-        &pdf,
+        printing::commission_statement_pdf,
+    )
+}
+
+/// Renders one document with the point's name, saves it under the data folder's
+/// `prints/` as `name` and sends it to the set printer.
+fn print(
+    counter: &Counter,
+    name: &str,
+    pdf: impl FnOnce(&Replica, &PrintFont, &str) -> Result<Vec<u8>, AppError>,
+) -> Result<Printed, AppError> {
+    let settings = counter.settings()?.clone();
+    let bytes = pdf(&*counter.replica()?, counter.font()?, &settings.point_name)?;
+    printing::save_and_send(
+        &counter.data_dir.join("prints"),
+        name,
+        &bytes,
         Some(&settings.printer),
     )
 }
