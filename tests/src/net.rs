@@ -221,6 +221,21 @@ pub async fn place(
         .await?)
 }
 
+/// One order placed at `point` now, then its day cut off in the region: the order
+/// as a counter finds it shipped the next morning.
+pub async fn shipped_order(
+    store: &SqliteStore,
+    w: &World,
+    point: PointId,
+    key: &str,
+) -> anyhow::Result<PlacedOrder> {
+    let order = place(store, w, point, key, Millis::now()).await?;
+    store
+        .run_cutoff(w.region.clone(), order.day.clone(), Millis::now())
+        .await?;
+    Ok(order)
+}
+
 /// A one-time code for `point`, as staff would hand it over.
 pub async fn enrollment_code(store: &SqliteStore, point: PointId) -> anyhow::Result<String> {
     Ok(store

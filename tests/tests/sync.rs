@@ -141,15 +141,10 @@ async fn two_offline_devices_handing_over_one_order_raise_a_duplicate_everywhere
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await.unwrap();
     let w = net::world(&server.store).await.unwrap();
-    let order = net::place(&server.store, &w, w.point, "o-1", Millis::now())
+    let order = net::shipped_order(&server.store, &w, w.point, "o-1")
         .await
         .unwrap();
     let day = order.day.clone();
-    server
-        .store
-        .run_cutoff(w.region.clone(), day.clone(), Millis::now())
-        .await
-        .unwrap();
     let a = net::enrolled_replica(&server, w.point, &dir.path().join("a.sqlite3"), "A")
         .await
         .unwrap();
@@ -205,15 +200,10 @@ async fn a_handover_after_a_refund_is_a_conflict_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await.unwrap();
     let w = net::world(&server.store).await.unwrap();
-    let order = net::place(&server.store, &w, w.point, "o-1", Millis::now())
+    let order = net::shipped_order(&server.store, &w, w.point, "o-1")
         .await
         .unwrap();
     let day = order.day.clone();
-    server
-        .store
-        .run_cutoff(w.region.clone(), day.clone(), Millis::now())
-        .await
-        .unwrap();
     let a = net::enrolled_replica(&server, w.point, &dir.path().join("a.sqlite3"), "A")
         .await
         .unwrap();
