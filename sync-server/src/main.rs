@@ -125,7 +125,9 @@ async fn serve(config: Config, demo: Option<DemoMode>) -> anyhow::Result<()> {
     tracing::info!(listen = %listener.local_addr()?, db = %config.db.display(), "serving");
     axum::serve(
         listener,
-        http::router(http::AppState::new(store, tokens).with_consumer(consumer)),
+        // The client's address keys the rate limits on sign-in and enrollment.
+        http::router(http::AppState::new(store, tokens).with_consumer(consumer))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;

@@ -4,7 +4,8 @@
 //!
 //! Tokens are stateless: `v1.<kind>.<subject>.<role>.<expires ms>.<HMAC-SHA256>`
 //! under a server key, so checking one costs a hash, not a database read (the
-//! ordering path runs thousands of times a second). How a consumer proves who they
+//! ordering path runs thousands of times a second). Staff requests are rare and
+//! powerful, so they also read the account: a disabled one is refused at once. How a consumer proves who they
 //! are is pluggable (`ConsumerIssuer`); the demo issuer trusts a phone number.
 
 use axum::extract::FromRequestParts;
@@ -17,7 +18,7 @@ use sha2::Sha256;
 use utoipa::ToSchema;
 
 use super::{ApiError, AppState};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// How long a token lives.
 pub const TOKEN_TTL_MS: i64 = 12 * 60 * 60 * 1000;
@@ -167,12 +168,27 @@ impl<S: Store> FromRequestParts<AppState<S>> for StaffAuth {
         parts: &mut Parts,
         state: &AppState<S>,
     ) -> Result<Self, Self::Rejection> {
-        match principal(parts, state)? {
-            Principal::Staff { id, role } => Ok(StaffAuth { id, role }),
-            _ => Err(ApiError::Forbidden(
+        let Principal::Staff { id, .. } = principal(parts, state)? else {
+            return Err(ApiError::Forbidden(
                 "this endpoint is for platform staff".into(),
-            )),
+            ));
+        };
+        // The token says who signed in; the account says what they may do now.
+        let member = state.store.staff_member(id).await.map_err(|e| match e {
+            StoreError::NotFound(_) => {
+                ApiError::Unauthenticated("this account no longer exists".into())
+            }
+            e => e.into(),
+        })?;
+        if member.disabled {
+            return Err(ApiError::Unauthenticated(
+                "this account has been disabled; ask an admin".into(),
+            ));
         }
+        Ok(StaffAuth {
+            id: member.id,
+            role: member.role,
+        })
     }
 }
 

@@ -15,6 +15,7 @@ use linli_core::time::Millis;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::limits::ClientAddr;
 use super::platform::ApiQuery;
 use super::{ApiError, ApiJson, AppState, ErrorBody, Role, StaffAuth};
 use crate::store::{
@@ -172,8 +173,10 @@ pub async fn revoke<S: Store>(
         (status = 422, body = ErrorBody)))]
 pub async fn enroll<S: Store>(
     State(st): State<AppState<S>>,
+    addr: ClientAddr,
     ApiJson(req): ApiJson<EnrollRequest>,
 ) -> Result<(StatusCode, Json<EnrolledDevice>), ApiError> {
+    st.limits.enrollment(addr)?;
     let public_key = key_bytes(&req.public_key)?;
     let enrolled = st
         .store

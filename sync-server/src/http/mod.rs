@@ -11,6 +11,7 @@ mod devices;
 mod error;
 mod json;
 mod ledger;
+pub mod limits;
 mod metrics;
 mod ops;
 pub mod platform;
@@ -41,6 +42,8 @@ pub struct AppState<S> {
     pub tokens: Arc<TokenKeys>,
     /// Consumer sign-in, payments and the nearby radius (`consumer::ConsumerSettings`).
     pub consumer: Arc<consumer::ConsumerSettings<S>>,
+    /// Rate limits on the endpoints that take no token.
+    pub limits: Arc<limits::Limits>,
 }
 
 // Not derived: a derive would demand `S: Clone` through the macro's bounds
@@ -51,6 +54,7 @@ impl<S: Clone> Clone for AppState<S> {
             store: self.store.clone(),
             tokens: self.tokens.clone(),
             consumer: self.consumer.clone(),
+            limits: self.limits.clone(),
         }
     }
 }
@@ -61,6 +65,7 @@ impl<S: Store> AppState<S> {
             store,
             tokens: Arc::new(tokens),
             consumer: Arc::new(consumer::ConsumerSettings::demo()),
+            limits: Arc::default(),
         }
     }
 

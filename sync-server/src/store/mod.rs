@@ -5,6 +5,7 @@
 
 mod consumer;
 mod device;
+mod durability;
 mod enrollment_code;
 mod ledger;
 mod payments;

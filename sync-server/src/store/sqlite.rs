@@ -39,8 +39,12 @@ impl SqliteStore {
     /// Opens the database file, applies migrations, starts the writer.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         let conn = crate::db::open(path)?;
-        // Orders are acknowledged to consumers: each group commit is fsynced.
+        // Orders are acknowledged to consumers: each group commit is fsynced before
+        // anyone hears of it (by the writer's WAL sync thread; see durability.rs).
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Each job runs in a savepoint, whose undo pages SQLite keeps in a temporary
+        // file by default: written on every order, never needed after the group.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         // The writer reads orders, stock and document chunks back on every order; with
         // SQLite's default 2 MB page cache most of those reads became system calls.
         conn.pragma_update(None, "cache_size", -64 * 1024)?;

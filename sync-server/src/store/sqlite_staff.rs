@@ -115,6 +115,10 @@ impl StaffStore for SqliteStore {
         Ok((id, role))
     }
 
+    async fn staff_member(&self, id: String) -> Result<StaffMember, StoreError> {
+        self.writer.run(move |conn, _| load_member(conn, &id)).await
+    }
+
     async fn list_staff(&self) -> Result<Vec<StaffMember>, StoreError> {
         self.writer
             .run(|conn, _| {

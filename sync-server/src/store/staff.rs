@@ -118,6 +118,12 @@ pub trait StaffStore {
         username: String,
         password: String,
     ) -> impl Future<Output = Result<(String, Role), StaffLoginError>> + Send;
+    /// One account as it is now: every staff request checks it, so disabling an
+    /// account or changing its role takes effect at once, not when tokens expire.
+    fn staff_member(
+        &self,
+        id: String,
+    ) -> impl Future<Output = Result<StaffMember, StoreError>> + Send;
     /// Every account, oldest first.
     fn list_staff(&self) -> impl Future<Output = Result<Vec<StaffMember>, StoreError>> + Send;
     /// Disables (or enables again) an account; answers it as it now is.

@@ -15,6 +15,7 @@ use linli_core::doc::PointDayDoc;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{broadcast, oneshot};
 
+use super::durability::{Deliver, Group, Settle};
 use super::StoreError;
 
 /// Jobs committed together at most.
@@ -131,7 +132,7 @@ pub(super) fn store_changes(
 
 struct Finished {
     ok: bool,
-    deliver: Box<dyn FnOnce(bool) + Send>,
+    deliver: Deliver,
 }
 
 type Job = Box<dyn FnOnce(&Connection, &mut DocCache) -> Finished + Send>;
@@ -151,10 +152,10 @@ impl Writer {
         let checkpoints = start_checkpoints(&conn);
         let (tx, rx) = mpsc::channel::<Job>();
         let (changes, _) = broadcast::channel(CHANGES_BUFFER);
-        let publish = changes.clone();
+        let settle = Settle::for_connection(&conn, changes.clone());
         std::thread::Builder::new()
             .name("linli-writer".into())
-            .spawn(move || run(conn, rx, publish))?;
+            .spawn(move || run(conn, rx, settle))?;
         Ok(Writer {
             jobs: tx,
             changes,
@@ -251,7 +252,7 @@ fn start_checkpoints(conn: &Connection) -> Option<Arc<mpsc::Sender<()>>> {
     Some(Arc::new(stop))
 }
 
-fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, changes: broadcast::Sender<String>) {
+fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, settle: Settle) {
     let mut docs = DocCache::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -270,7 +271,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, changes: broadcast::Sender
                     let forget_changed =
                         || CHANGED.with(|c| c.borrow_mut().truncate(changed_before));
                     let Ok(sp) = tx.savepoint() else {
-                        delivered.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
+                        delivered.push(Box::new(|_| {}) as Deliver);
                         continue;
                     };
                     // A panicking job must not take the writer down with it: it is
@@ -281,7 +282,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, changes: broadcast::Sender
                         drop(sp);
                         forget_changed();
                         docs.forget_touched();
-                        delivered.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
+                        delivered.push(Box::new(|_| {}) as Deliver);
                         continue;
                     };
                     if done.ok {
@@ -302,24 +303,11 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, changes: broadcast::Sender
             // Nothing of the group is on disk: the cache must not remember it either.
             docs.docs.clear();
         }
-        publish_changes(&changes, committed);
-        for d in delivered {
-            d(committed);
-        }
-    }
-}
-
-/// Sends the keys the committed group changed (each once), or forgets them.
-fn publish_changes(changes: &broadcast::Sender<String>, committed: bool) {
-    let mut keys = CHANGED.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    if !committed || changes.receiver_count() == 0 {
-        return;
-    }
-    keys.sort_unstable();
-    keys.dedup();
-    for k in keys {
-        // No receiver left is not an error: nobody is connected.
-        let _ = changes.send(k);
+        settle.settle(Group {
+            committed,
+            changed: CHANGED.with(|c| std::mem::take(&mut *c.borrow_mut())),
+            answers: delivered,
+        });
     }
 }
 

@@ -571,6 +571,7 @@ async fn a_refund_after_shipment_gives_the_money_back_through_the_provider_once(
         .run_cutoff(s.region.clone(), day.into(), Millis::now())
         .await
         .unwrap();
+    crate::common::seat_staff(&s.db, "ops", Role::Operator);
     let ops = s.tokens.issue(
         &http::Principal::Staff {
             id: "ops".into(),

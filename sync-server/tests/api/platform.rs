@@ -144,6 +144,11 @@ async fn staff_sign_in_and_wrong_or_unknown_or_disabled_accounts_are_refused() {
     assert_eq!(wrong_body["message"], unknown_body["message"]);
     assert_eq!(wrong_body["message"], "wrong username or password");
 
+    let (status, body) = login(&s, "xiaowang", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+    let op = body["token"].as_str().unwrap().to_string();
+    assert_eq!(s.get("/api/platform/regions", Some(&op)).await.0, 200);
+
     let path = format!("/api/platform/staff/{op_id}/disabled");
     let (status, body) = send(
         &s,
@@ -158,6 +163,13 @@ async fn staff_sign_in_and_wrong_or_unknown_or_disabled_accounts_are_refused() {
     let (status, body) = login(&s, "xiaowang", PASSWORD).await;
     assert_eq!(status, 403, "{body}");
     assert!(body["message"].as_str().unwrap().contains("disabled"));
+    // The token signed in before is refused at once, not when it expires.
+    let (status, body) = s.get("/api/platform/regions", Some(&op)).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("disabled"),
+        "{body}"
+    );
     // A disabled account with a wrong password learns nothing more than anyone.
     assert_eq!(login(&s, "xiaowang", "wrong password").await.0, 401);
 
@@ -172,6 +184,55 @@ async fn staff_sign_in_and_wrong_or_unknown_or_disabled_accounts_are_refused() {
     let (status, body) = login(&s, "xiaowang", PASSWORD).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["role"], "operator");
+}
+
+#[tokio::test]
+async fn password_guessing_and_code_guessing_are_slowed_down() {
+    let s = TestServer::start().await;
+    add_staff(&s, "boss", Role::Admin).await;
+    for _ in 0..5 {
+        assert_eq!(login(&s, "boss", "guess").await.0, 401);
+    }
+    // Past the allowance even the right password waits, and says how long.
+    let resp = s
+        .client
+        .post(s.url("/api/platform/login"))
+        .json(&json!({"username": "BOSS", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=12).contains(&retry_after), "{retry_after}");
+    let (status, body) = crate::common::answer(resp).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "too_many_requests");
+    assert!(
+        body["message"].as_str().unwrap().contains("sign-in"),
+        "{body}"
+    );
+    // Another account is not held up by it.
+    add_staff(&s, "xiaoli", Role::Finance).await;
+    assert_eq!(login(&s, "xiaoli", PASSWORD).await.0, 200);
+
+    let key = hex::encode([7u8; 32]);
+    let enroll = |code: String| json!({"code": code, "public_key": key, "label": "收银台"});
+    for i in 0..10 {
+        let try_code = enroll(format!("WRONG{i:03}"));
+        let (status, body) = s.post("/api/device/enroll", None, &try_code).await;
+        assert_ne!(status, 429, "try {i}: {body}");
+        assert!(status >= 400, "try {i}: {body}");
+    }
+    let last = enroll("WRONG999".into());
+    let (status, body) = s.post("/api/device/enroll", None, &last).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("enrollment"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

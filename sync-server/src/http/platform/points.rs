@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{created, referenced, ApiQuery, Created};
+use crate::http::limits::ClientAddr;
 use crate::http::{ApiError, ApiJson, AppState, ErrorBody, Role, StaffAuth};
 use crate::store::{
     NewPoint, PageRequest, Point, PointFilter, PointPage, PointStatus, PointTransition, Store,
@@ -167,8 +168,10 @@ pub async fn change_status<S: Store>(
         (status = 422, body = ErrorBody)))]
 pub async fn apply<S: Store>(
     State(st): State<AppState<S>>,
+    addr: ClientAddr,
     ApiJson(a): ApiJson<LeaderApplication>,
 ) -> Result<(StatusCode, Json<ApplicationReceipt>), ApiError> {
+    st.limits.application(addr)?;
     let p = NewPoint {
         region: a.region,
         name: a.name,

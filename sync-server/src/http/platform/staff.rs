@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::{created, Created};
 use crate::http::auth::TOKEN_TTL_MS;
+use crate::http::limits::ClientAddr;
 use crate::http::{ApiError, ApiJson, AppState, ErrorBody, Principal, Role, StaffAuth};
 use crate::store::{NewStaff, StaffLoginError, StaffMember, Store, MAX_PASSWORD_CHARS};
 
@@ -48,8 +49,10 @@ const BAD_CREDENTIALS: &str = "wrong username or password";
         (status = 422, body = ErrorBody)))]
 pub async fn login<S: Store>(
     State(st): State<AppState<S>>,
+    addr: ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginAnswer>, ApiError> {
+    st.limits.sign_in(addr, &req.username)?;
     // No account has a longer password; refusing early keeps hashing cheap.
     if req.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::Unauthenticated(BAD_CREDENTIALS.into()));

@@ -47,11 +47,11 @@ impl TestServer {
         self.tokens.issue(who, Millis::now())
     }
 
+    /// A token for a test account of `role`, seated on first use.
     pub fn staff_token(&self, role: Role) -> String {
-        self.token(&Principal::Staff {
-            id: format!("test-{}", role.as_str()),
-            role,
-        })
+        let id = format!("test-{}", role.as_str());
+        seat_staff(&self.db, &id, role);
+        self.token(&Principal::Staff { id, role })
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
@@ -69,6 +69,19 @@ impl TestServer {
         }
         answer(req.send().await.unwrap()).await
     }
+}
+
+/// A staff account `id` with `role` that no password opens: staff tokens are
+/// only honoured for accounts that exist and are not disabled.
+pub fn seat_staff(db: &std::path::Path, id: &str, role: Role) {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .execute(
+            "INSERT OR IGNORE INTO staff (id, username, name, role, password_hash, created_at)
+             VALUES (?1, ?1, ?1, ?2, '-', 0)",
+            [id, role.as_str()],
+        )
+        .unwrap();
 }
 
 /// Status and JSON body (`Null` when the body is empty or not JSON).
