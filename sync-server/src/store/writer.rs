@@ -2,7 +2,9 @@
 //! in groups. Each job runs inside its own savepoint, so a refused order rolls back
 //! alone; the group shares one transaction and one fsync, which is what lets an
 //! embedded SQLite take thousands of orders a second. A job's answer is delivered
-//! only after the group's commit, so an acknowledged order is on disk.
+//! only once its group is durable (`durability.rs`: the fsync runs on its own
+//! thread while the writer goes on with the next group), so an acknowledged order
+//! is on disk.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -360,6 +362,41 @@ mod tests {
             .unwrap();
         assert_eq!(kept, Ok(()));
         assert_eq!(rows(&w).await, 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_a_wal_file_the_sync_leaves_the_writer_and_every_job_is_answered_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.pragma_update(None, "synchronous", "FULL").unwrap();
+        conn.execute("CREATE TABLE t (x INTEGER)", []).unwrap();
+        let w = Writer::start(conn).unwrap();
+        // The writer no longer syncs inside its commits: the WAL sync thread does.
+        let sync: i64 = w
+            .run(|conn, _| Ok(conn.pragma_query_value(None, "synchronous", |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(sync, 1, "synchronous=NORMAL on the writer");
+        let jobs: Vec<_> = (0..200)
+            .map(|i| {
+                let w = w.clone();
+                tokio::spawn(async move {
+                    w.run(move |conn, _| Ok(conn.execute("INSERT INTO t VALUES (?1)", [i])?))
+                        .await
+                })
+            })
+            .collect();
+        for j in jobs {
+            assert_eq!(j.await.unwrap().unwrap(), 1);
+        }
+        drop(w);
+        let reopened = Connection::open(&path).unwrap();
+        let n: i64 = reopened
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 200);
     }
 
     #[tokio::test]
