@@ -71,3 +71,86 @@ pub fn check(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::{check_ownership, OwnershipViolation, Writer};
+    use crate::ids::{DeviceId, EventId, PointId};
+    use crate::time::Millis;
+
+    fn resolution(note: &str) -> ConflictResolution {
+        ConflictResolution {
+            order: OrderId::new(),
+            conflict: Conflict::DuplicateHandover,
+            note: note.into(),
+            stamp: CounterStamp {
+                device: DeviceId::new(),
+                leader: "李姐".into(),
+                at: Millis(0),
+            },
+        }
+    }
+
+    #[test]
+    fn a_device_adds_resolutions_but_never_rewrites_one_and_the_server_never_touches_them() {
+        let before = PointDay::new(PointId::new(), "2026-11-22");
+        let mut added = before.clone();
+        let id = EventId::new();
+        added.resolutions.insert(id, resolution("已核对"));
+        assert_eq!(check_ownership(&before, &added, Writer::Device), Ok(()));
+        assert_eq!(
+            check_ownership(&before, &added, Writer::Server),
+            Err(OwnershipViolation::NotOwner {
+                writer: Writer::Server,
+                map: "resolutions"
+            })
+        );
+        let mut rewritten = added.clone();
+        rewritten.resolutions.insert(id, resolution("改过"));
+        assert!(matches!(
+            check_ownership(&added, &rewritten, Writer::Device),
+            Err(OwnershipViolation::EventRewritten {
+                map: "resolutions",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_resolution_needs_the_order_an_open_conflict_and_a_short_note() {
+        let mut day = PointDay::new(PointId::new(), "2026-11-22");
+        let r = resolution(&"很".repeat(MAX_NOTE_CHARS + 1));
+        let mut derived = BTreeSet::new();
+        derived.insert(r.conflict);
+        assert_eq!(
+            check(&day, &derived, &r),
+            Err(ResolutionError::NoSuchOrder(r.order))
+        );
+        let order = crate::demo::sample_orders(
+            &crate::demo::SampleCatalog::new(1),
+            &crate::pickup_code::CodeKey::random(&mut rand::rngs::OsRng),
+            Millis(0),
+            1,
+            1,
+        )
+        .remove(0)
+        .facts;
+        let r = ConflictResolution {
+            order: order.id,
+            ..r
+        };
+        day.orders.insert(order.id, order);
+        assert_eq!(
+            check(&day, &derived, &r),
+            Err(ResolutionError::NoteTooLong(MAX_NOTE_CHARS + 1))
+        );
+        assert_eq!(
+            check(&day, &BTreeSet::new(), &r),
+            Err(ResolutionError::NotOpen {
+                order: r.order,
+                conflict: "duplicate_handover"
+            })
+        );
+    }
+}

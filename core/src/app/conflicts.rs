@@ -180,7 +180,7 @@ pub fn resolve(replica: &mut Replica, r: &Resolve) -> Result<EventId, AppError> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::demo::{sample_day_doc, sample_orders, SampleCatalog};
     use crate::ids::{DeviceId, PointId};
@@ -188,9 +188,10 @@ mod tests {
     use crate::replica::DeviceIdentity;
     use crate::time::Millis;
 
-    const DAY: &str = "2026-11-22";
+    pub(crate) const DAY: &str = "2026-11-22";
 
-    fn seeded(path: &std::path::Path) -> Replica {
+    /// A replica enrolled at a point with four sample orders for `DAY`.
+    pub(crate) fn seeded(path: &std::path::Path) -> Replica {
         let mut replica = Replica::open(path).unwrap();
         let point = PointId::new();
         let key = CodeKey::random(&mut rand::rngs::OsRng);

@@ -50,8 +50,8 @@ function history(lang: Lang, view: ConflictsView): HTMLElement[] {
       el("td", {}, h.number),
       el("td", {}, h.consumer_name),
       el("td", {}, h.phone_tail),
-      el("td", {}, conflictText(lang, h.conflict)),
-      el("td", {}, h.note),
+      el("td", { className: "wrap" }, conflictText(lang, h.conflict)),
+      el("td", { className: "wrap" }, h.note),
       el("td", {}, `${h.leader} · ${chinaDateTime(h.at)}`),
     ),
   );
