@@ -48,8 +48,15 @@ if [ "$scenario" = counter ]; then
   server=${LINLI_SYNC_SERVER:-$(dirname "$app")/linli-sync-server}
   labels=$(dirname "$app")/examples/qr_label
   listen=127.0.0.1:$(free_port 8190)
-  "$server" demo --listen "$listen" --db "$scratch/server.sqlite3" >"$scratch/server.log" 2>&1 &
+  server_cmd=("$server" demo --listen "$listen" --db "$scratch/server.sqlite3")
+  "${server_cmd[@]}" >"$scratch/server.log" 2>&1 &
   server_pid=$!
+  # The scenario stops and restarts the server (offline, then back online): it
+  # reads the pid here and writes its new server's pid back, which cleanup kills.
+  echo "$server_pid" >"$scratch/server.pid"
+  LINLI_E2E_SERVER_CMD=$(printf '%s\n' "${server_cmd[@]}" | jq -R . | jq -sc .)
+  export LINLI_E2E_SERVER_CMD LINLI_E2E_SERVER_PIDFILE=$scratch/server.pid \
+    LINLI_E2E_SERVER_LOG=$scratch/server.log
   for _ in $(seq 300); do
     curl -fsS "http://$listen/healthz" >/dev/null 2>&1 && break
     kill -0 "$server_pid" 2>/dev/null || { echo "app-e2e: the sync server did not start:" >&2; cat "$scratch/server.log" >&2; exit 1; }
@@ -77,8 +84,9 @@ cleanup() {
   kill "$driver_pid" 2>/dev/null || true
   wait "$driver_pid" 2>/dev/null || true
   if [ -n "$server_pid" ]; then
+    server_pid=$(cat "$scratch/server.pid" 2>/dev/null || echo "$server_pid")
     kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
     cp "$scratch/server.log" "$artifacts/sync-server.log" 2>/dev/null || true
   fi
   rm -rf "$scratch"

@@ -81,7 +81,8 @@ code=$(call -X POST "$base/api/platform/points/$point/enrollment-codes" "${staff
 
 printf '%s\n' "${orders[@]}" |
   jq -s --arg point "$point" --arg day "$day" --arg code "$code" --arg server "$base" \
-    --arg other "$(jq -r .qr <<<"$elsewhere")" --arg cancelled "$cancelled_id" \
+    --arg other "$(jq -r .qr <<<"$elsewhere")" --arg cancelled "$cancelled_id" --arg staff "$admin" \
     '{point: $point, day: $day, server: $server, enrollmentCode: $code, otherPointQr: $other,
+      staffToken: $staff,
       orders: map(. + {cancelled: (.id == $cancelled)})}' >"$out/seed.json"
 echo "sync-demo-day: point $point, $day: ${#orders[@]} orders (one cancelled), cut off; enrollment code $code"

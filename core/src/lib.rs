@@ -4,6 +4,7 @@
 
 pub mod after_sale;
 pub mod app;
+pub mod bag_qr;
 pub mod business_day;
 pub mod catalog;
 pub mod commission;
@@ -26,6 +27,7 @@ pub mod point_day;
 #[cfg(feature = "print")]
 pub mod print;
 pub mod replica;
+pub mod resolution;
 #[cfg(feature = "scanner")]
 pub mod scanner;
 pub mod status;

@@ -124,19 +124,7 @@ impl PickupQr {
     /// holds it: the `qrcode` crate's own segmenter splits the digits off into numeric
     /// segments and their headers push the code up to version 4.
     pub fn to_qr_code(&self) -> Result<qrcode::QrCode, qrcode::types::QrError> {
-        let text = self.encode();
-        let mut last = qrcode::types::QrError::DataTooLong;
-        for v in 1..=40 {
-            let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(v));
-            let pushed = bits
-                .push_alphanumeric_data(text.as_bytes())
-                .and_then(|()| bits.push_terminator(qrcode::EcLevel::Q));
-            match pushed {
-                Ok(()) => return qrcode::QrCode::with_bits(bits, qrcode::EcLevel::Q),
-                Err(e) => last = e,
-            }
-        }
-        Err(last)
+        alphanumeric_symbol(&self.encode())
     }
 
     /// Reads what a camera or a handheld scanner produced. Surrounding whitespace (a
@@ -180,6 +168,23 @@ impl PickupQr {
     }
 }
 
+/// `text` (QR alphanumeric characters only) as one alphanumeric segment at level Q,
+/// in the smallest version that holds it (shared with `bag_qr`).
+pub(crate) fn alphanumeric_symbol(text: &str) -> Result<qrcode::QrCode, qrcode::types::QrError> {
+    let mut last = qrcode::types::QrError::DataTooLong;
+    for v in 1..=40 {
+        let mut bits = qrcode::bits::Bits::new(qrcode::Version::Normal(v));
+        let pushed = bits
+            .push_alphanumeric_data(text.as_bytes())
+            .and_then(|()| bits.push_terminator(qrcode::EcLevel::Q));
+        match pushed {
+            Ok(()) => return qrcode::QrCode::with_bits(bits, qrcode::EcLevel::Q),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 /// Names the kind of a QR that is not ours. Payment codes come first: a customer
 /// who opens the wrong screen in WeChat or Alipay is the common case at a counter.
 fn classify_foreign(text: &str) -> ForeignQr {
@@ -212,7 +217,8 @@ fn is_payment_auth_code(text: &str) -> bool {
         || ((16..=24).contains(&text.len()) && (25..=30).contains(&lead))
 }
 
-fn checksum(body: &str) -> String {
+/// 20 bits of SHA-256 over `body`, as four base32 characters (shared with `bag_qr`).
+pub(crate) fn checksum(body: &str) -> String {
     let hash = Sha256::digest(body.as_bytes());
     let bits = (u32::from(hash[0]) << 12) | (u32::from(hash[1]) << 4) | (u32::from(hash[2]) >> 4);
     (0..CHECKSUM_CHARS)
@@ -222,14 +228,24 @@ fn checksum(body: &str) -> String {
 }
 
 fn point_to_base32(point: PointId) -> String {
-    let n = point.0.as_u128();
+    uuid_to_base32(point.0)
+}
+
+fn point_from_base32(s: &str) -> Option<PointId> {
+    uuid_from_base32(s).map(PointId)
+}
+
+/// A UUID as 26 Crockford base32 characters (shared with `bag_qr`).
+pub(crate) fn uuid_to_base32(id: Uuid) -> String {
+    let n = id.as_u128();
     (0..POINT_CHARS)
         .rev()
         .map(|i| BASE32[((n >> (5 * i)) & 31) as usize] as char)
         .collect()
 }
 
-fn point_from_base32(s: &str) -> Option<PointId> {
+/// Reads [`uuid_to_base32`]'s form (upper case); `None` for anything else.
+pub(crate) fn uuid_from_base32(s: &str) -> Option<Uuid> {
     if s.len() != POINT_CHARS {
         return None;
     }
@@ -242,7 +258,7 @@ fn point_from_base32(s: &str) -> Option<PointId> {
         }
         n = (n << 5) | u128::from(v);
     }
-    Some(PointId(Uuid::from_u128(n)))
+    Some(Uuid::from_u128(n))
 }
 
 /// Crockford decoding: O reads as 0, I and L as 1 (input is already upper case).

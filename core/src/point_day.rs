@@ -13,6 +13,7 @@ use crate::delivery::{Acceptance, ExpectedLine, LineCheck};
 use crate::handover::Handover;
 use crate::ids::{EventId, OrderId, PointId, SkuId};
 use crate::order::OrderFacts;
+use crate::resolution::ConflictResolution;
 
 /// A delivery date as `YYYY-MM-DD` in the platform's zone.
 pub type Day = String;
@@ -35,11 +36,26 @@ pub struct PointDay {
     pub handovers: BTreeMap<EventId, Handover>,
     #[autosurgeon(with = "autosurgeon::map_with_parseable_keys")]
     pub intakes: BTreeMap<EventId, AfterSaleIntake>,
+    /// Conflicts the leader marked handled (`resolution`). Documents born before
+    /// this map existed read it as empty.
+    #[autosurgeon(with = "autosurgeon::map_with_parseable_keys")]
+    #[serde(default)]
+    pub resolutions: BTreeMap<EventId, ConflictResolution>,
 }
 
 /// The maps of a point-day document, by who may write them.
 pub const SERVER_MAPS: [&str; 2] = ["orders", "expected"];
-pub const COUNTER_MAPS: [&str; 4] = ["checks", "acceptances", "handovers", "intakes"];
+pub const COUNTER_MAPS: [&str; 5] = [
+    "checks",
+    "acceptances",
+    "handovers",
+    "intakes",
+    RESOLUTIONS_MAP,
+];
+/// The one counter map a document may lack: it came after the first documents were
+/// born. A device never creates it (two devices creating it concurrently would make
+/// two objects, one hidden), so a day without it takes no resolution.
+pub const RESOLUTIONS_MAP: &str = "resolutions";
 
 impl PointDay {
     pub fn new(point: PointId, day: impl Into<Day>) -> Self {
@@ -52,6 +68,7 @@ impl PointDay {
             acceptances: BTreeMap::new(),
             handovers: BTreeMap::new(),
             intakes: BTreeMap::new(),
+            resolutions: BTreeMap::new(),
         }
     }
 
@@ -77,6 +94,7 @@ impl PointDay {
             acceptances: join(&self.acceptances, &other.acceptances),
             handovers: join(&self.handovers, &other.handovers),
             intakes: join(&self.intakes, &other.intakes),
+            resolutions: join(&self.resolutions, &other.resolutions),
         }
     }
 }

@@ -39,7 +39,20 @@ impl OrderStatus {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    autosurgeon::Reconcile,
+    autosurgeon::Hydrate,
+)]
 pub enum Conflict {
     /// Goods handed over on an order that is cancelled or refunded.
     HandedOverWhenVoid,
@@ -59,6 +72,18 @@ impl Conflict {
             Conflict::HandedOverBeforeAcceptance => "handed_over_before_acceptance",
             Conflict::ShortDelivery => "short_delivery",
         }
+    }
+
+    /// Reads [`Conflict::as_str`]'s name back.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Conflict::HandedOverWhenVoid,
+            Conflict::DuplicateHandover,
+            Conflict::HandedOverBeforeAcceptance,
+            Conflict::ShortDelivery,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == name)
     }
 }
 

@@ -77,12 +77,15 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::pickup::camera_scan,
             commands::printing::print_pick_list,
             commands::printing::print_delivery_check,
+            commands::printing::print_bag_labels,
             commands::printing::print_commission_statement,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::sync::enroll,
             commands::sync::sync_state,
             commands::sync::sync_now,
+            commands::conflicts::conflicts,
+            commands::conflicts::resolve_conflict,
         ])
         .on_page_load(ready::on_page_load)
 }

@@ -9,6 +9,7 @@ use linli_core::counter::CodeMethod;
 use linli_core::handover::HandoverRequest;
 use linli_core::pickup_code::PickupCode;
 use linli_core::replica::{OrderList, Replica};
+use linli_core::status::Conflict;
 use linli_core::time::Millis;
 use linli_sync_client::{SharedReplica, SyncClient, SyncConfig, SyncHandle};
 use linli_sync_server::store::{
@@ -188,6 +189,34 @@ async fn two_offline_devices_handing_over_one_order_raise_a_duplicate_everywhere
         .conflicts
         .iter()
         .any(|c| c.conflicts.contains(&"duplicate_handover".to_string())));
+
+    // Device A marks it handled: the server takes the resolution like any counter
+    // fact and B sees the conflict leave its open list and enter its history.
+    lock(&a)
+        .resolve_conflict(&day, order.id, Conflict::DuplicateHandover, "已核对货架")
+        .unwrap();
+    ha.local_change(&day).unwrap();
+    synced(&ha).await.unwrap();
+    assert_eq!(
+        ha.status().blocked,
+        None,
+        "the server refused the resolution"
+    );
+    eventually("the resolution on device B", || async {
+        let open = lock(&b).list_orders(OrderList::Conflicts, None, 10)?;
+        let handled = lock(&b).handled_conflicts(10)?;
+        Ok(
+            (open.is_empty() && handled.len() == 1 && handled[0].note == "已核对货架")
+                .then_some(()),
+        )
+    })
+    .await
+    .unwrap();
+    eventually("B's sync status without the conflict", || async {
+        Ok(hb.status().conflicts.is_empty().then_some(()))
+    })
+    .await
+    .unwrap();
     ha.stop().await;
     hb.stop().await;
 }

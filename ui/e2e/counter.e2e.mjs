@@ -3,15 +3,18 @@
 // the first sync from a real sync server, Today, a refusal before the goods arrive, a delivery check with one short line, a code
 // typed, a scanner burst ending in Enter, a still image through the camera's frame
 // source, every refusal, a partial handover, orders, a printed pick list (checked
-// with pdftotext), commission and settings. Screenshots of each screen go to
-// ARTIFACTS. After handovers, the consumer API must say the server saw them.
+// with pdftotext), bag labels (pdftotext, and pdftoppm pages in ARTIFACTS),
+// commission, the sync server stopped (offline banner, a handover kept pending) and
+// restarted (back online by itself, nothing pending), a refund after a handover
+// (the conflict with what to do, marked handled) and settings. Screenshots of each
+// screen go to ARTIFACTS. After handovers, the consumer API must say the server saw them.
 // Run by scripts/app-e2e.sh, which starts tauri-driver and the sync server and
 // writes SEED_DIR/seed.json (scripts/sync-demo-day.sh: the consumer API's codes).
 //
 //   node e2e/counter.e2e.mjs APP_BINARY SEED_DIR ARTIFACTS
 
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, existsSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, openSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ENTER, Session, sleep } from "./webdriver.mjs";
 
@@ -62,6 +65,42 @@ const refusal = async (input, reason, name, slowly = false) => {
   const { text } = await s.waitFor(`.refusal[data-reason=${reason}]`, () => true, `refusal ${reason}`);
   check(text.length > 0, `refusal "${reason}" shown: ${text.replace(/\n/g, " / ")}`);
   await shot(name);
+};
+
+// The sync server's process, as scripts/app-e2e.sh started it: stopped and
+// started again here (the pid file tells the script's cleanup which one to end).
+const serverPidFile = process.env.LINLI_E2E_SERVER_PIDFILE;
+const stopServer = async () => {
+  const pid = Number(readFileSync(serverPidFile, "utf8"));
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 50 && alive(); i++) await sleep(100);
+  if (alive()) process.kill(pid, "SIGKILL");
+  for (let i = 0; i < 50 && alive(); i++) await sleep(100);
+  if (alive()) throw new Error(`the sync server (pid ${pid}) did not stop`);
+};
+const startServer = async (url) => {
+  const [cmd, ...args] = JSON.parse(process.env.LINLI_E2E_SERVER_CMD);
+  const log = openSync(process.env.LINLI_E2E_SERVER_LOG, "a");
+  const child = spawn(cmd, args, { stdio: ["ignore", log, log], detached: true });
+  child.unref();
+  writeFileSync(serverPidFile, String(child.pid));
+  for (let i = 0; i < 300; i++) {
+    const up = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return;
+    await sleep(100);
+  }
+  throw new Error("the restarted sync server did not answer /healthz");
 };
 
 /** What the consumer API says about order `o` (as its consumer). */
@@ -124,6 +163,28 @@ try {
   await s.waitFor(".message .success", (t) => t.includes("验收完成"));
   check(true, "the delivery is accepted");
   await shot("delivery-accepted");
+
+  // Bag labels for the accepted day, one per order to pick up: the order numbers in
+  // the PDF (pdftotext), and its first pages as PNG (pdftoppm) to look at.
+  await go("printing");
+  // The demo city has orders of its own at this point; the seed's are among them.
+  const { text: labelsButton } = await s.waitFor("button.print-bag-labels", (t) => /\d+ 张/.test(t));
+  const toLabel = Number(/(\d+) 张/.exec(labelsButton)[1]);
+  check(toLabel >= 5, `the Printing screen offers ${labelsButton}`);
+  await s.click("button.print-bag-labels");
+  const { text: labelsSaved } = await s.waitFor(".print-path", (t) => t.includes("bag-labels"));
+  const labelsPdf = labelsSaved.replace(/^已保存：/, "").trim();
+  const labelsText = execFileSync("pdftotext", ["-layout", labelsPdf, "-"], { encoding: "utf8" });
+  const live = orders.filter((o) => !o.cancelled);
+  const labelPages = labelsText.split("\f").filter((p) => p.trim() !== "");
+  check(labelPages.length === toLabel, `one bag label per order to pick up (${labelPages.length} labels, ${toLabel} orders)`);
+  const unlabelled = live.filter((o) => !labelPages.some((p) => p.includes(o.number)));
+  check(unlabelled.length === 0, `every order to pick up has its label (missing: ${unlabelled.map((o) => o.number).join(", ") || "none"})`);
+  check(!labelsText.includes(orders[1].number), "the cancelled order gets no label");
+  check(labelsText.includes("尾号") && labelsText.includes("单号"), "the labels print their Chinese captions");
+  execFileSync("pdftoppm", ["-r", "150", "-png", "-f", "1", "-l", "2", labelsPdf, join(artifacts, "bag-labels")]);
+  await s.click(".bag-label-choice summary");
+  await shot("printing-bag-labels");
 
   // A typed code: the card, then Enter hands everything over.
   await go("pickup");
@@ -232,6 +293,54 @@ try {
   const xlsx = readFileSync(xlsxSaved.replace(/^已保存：/, "").trim());
   check(xlsx.subarray(0, 2).toString() === "PK", "the commission export is an xlsx (zip) file");
   await shot("commission");
+
+  // Offline: the sync server stops. The banner says so, a handover is kept as
+  // pending, and once the server is back the loop reconnects by itself and sends it.
+  const full = orders.slice(4).find((o) => o !== partial);
+  await go("sync");
+  await stopServer();
+  await s.waitFor(".sync-banner.offline", () => true, "the offline banner", 15_000);
+  check(true, "the Sync screen says offline once the server stops");
+  await go("pickup");
+  await freshInput();
+  await s.type(verifyInput, full.code + ENTER);
+  await s.waitFor(".order-title", (t) => t.includes(full.number));
+  await s.type(verifyInput, ENTER);
+  await s.waitFor(".success", (t) => t.includes(full.number));
+  await go("sync");
+  const { text: waiting } = await s.waitFor(".pending", (t) => t.startsWith("1 天"), "one day pending while offline");
+  const { text: offBadge } = await s.waitFor("#sync-badge", (t) => t.startsWith("离线") && t.includes("1 项待同步"), "the offline badge");
+  check(true, `offline, the handover waits: ${waiting} / ${offBadge}`);
+  await shot("sync-offline");
+  const restartedAt = Date.now();
+  await startServer(seed.server);
+  await s.waitFor(".sync-banner.online", () => true, "the online banner after the restart", 45_000);
+  await s.waitFor(".pending", (t) => t.startsWith("本机改动已全部"), "nothing pending after reconnecting", 15_000);
+  check(true, `back online by itself ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after the server came back; nothing pending`);
+  await serverSays(seed, full, "picked_up");
+  await shot("sync-back-online");
+
+  // The platform refunds the partly picked-up order: the counter hears of it at
+  // once, and the conflict says what happened and what to do (call the consumer,
+  // by phone tail). Marked handled, it moves to the history and syncs.
+  const refund = await fetch(`${seed.server}/api/platform/orders/${partial.id}/refund`, { method: "POST", headers: { authorization: `Bearer ${seed.staffToken}` } });
+  check(refund.ok, `the platform refunds order ${partial.number} (HTTP ${refund.status})`);
+  const conflictCard = `.conflict-card[data-number="${partial.number}"][data-conflict="handed_over_when_void"]`;
+  const { text: conflict } = await s.waitFor(conflictCard, () => true, "the refund conflict on the Sync screen", 15_000);
+  check(conflict.includes("订单已退款，但商品已经交给了顾客") && /请联系顾客（尾号 \d{4}）/.test(conflict), `the conflict says what happened and what to do: ${conflict.split("\n").slice(0, 3).join(" / ")}`);
+  await s.script("document.querySelector(arguments[0]).scrollIntoView({ block: 'center' })", [conflictCard]);
+  await shot("sync-conflict");
+  await s.type(`${conflictCard} .conflict-note`, "已电话联系顾客，商品已取回");
+  await s.click(`${conflictCard} .mark-handled`);
+  const { text: handledRow } = await s.waitFor(`table.handled-conflicts tr[data-number="${partial.number}"]`);
+  check(handledRow.includes("商品已取回") && handledRow.includes("李姐"), `the handled conflict stays in the history: ${handledRow}`);
+  const stillOpen = await s.script("return document.querySelectorAll(arguments[0]).length", [conflictCard]);
+  check(stillOpen === 0, "and leaves the open list");
+  await s.waitFor(".pending", (t) => t.startsWith("本机改动已全部"), "the resolution synced", 15_000);
+  check(true, "the resolution reached the server (nothing pending)");
+  await s.script("document.querySelector('table.handled-conflicts').scrollIntoView({ block: 'center' })");
+  await shot("sync-conflict-handled");
+
   await go("settings");
   await s.waitFor("#set-printer");
   await shot("settings");

@@ -140,6 +140,51 @@ export interface ConflictItem {
   conflicts: string[];
 }
 
+/** A sentence from the core in both languages. */
+export interface Words {
+  zh: string;
+  en: string;
+}
+
+/** One open conflict of one order, with what happened and what to do (core `app::conflicts`). */
+export interface OpenConflict {
+  order: string;
+  day: string;
+  number: string;
+  consumerName: string;
+  phoneTail: string;
+  status: OrderStatus;
+  conflict: string;
+  whatHappened: Words;
+  whatToDo: Words;
+}
+
+export interface HandledConflict {
+  event: string;
+  order: string;
+  day: string;
+  number: string;
+  consumer_name: string;
+  phone_tail: string;
+  conflict: string;
+  note: string;
+  leader: string;
+  device: string;
+  at: number;
+}
+
+export interface ConflictsView {
+  open: OpenConflict[];
+  handled: HandledConflict[];
+}
+
+export interface ResolveRequest {
+  day: string;
+  order: string;
+  conflict: string;
+  note: string;
+}
+
 /** The sync loop's snapshot (sync-client `SyncStatus`). */
 export interface SyncStatus {
   online: boolean;
@@ -191,6 +236,10 @@ export interface Api {
   printPickList(day: string): Promise<Printed>;
   printDeliveryCheck(day: string): Promise<Printed>;
   printCommissionStatement(): Promise<Printed>;
+  /** Bag labels: the day's orders still to pick up, or only `orders` (ids). */
+  printBagLabels(day: string, orders: string[] | null): Promise<Printed>;
+  conflicts(): Promise<ConflictsView>;
+  resolveConflict(request: ResolveRequest): Promise<string>;
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<void>;
   syncState(): Promise<SyncState>;
@@ -214,6 +263,9 @@ export const tauriApi: Api = {
   printPickList: (day) => invoke("print_pick_list", { day }),
   printDeliveryCheck: (day) => invoke("print_delivery_check", { day }),
   printCommissionStatement: () => invoke("print_commission_statement"),
+  printBagLabels: (day, orders) => invoke("print_bag_labels", { day, orders }),
+  conflicts: () => invoke("conflicts"),
+  resolveConflict: (request) => invoke("resolve_conflict", { request }),
   getSettings: () => invoke("get_settings"),
   saveSettings: (settings) => invoke("save_settings", { settings }),
   syncState: () => invoke("sync_state"),

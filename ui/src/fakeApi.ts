@@ -1,6 +1,6 @@
 // A fake shell for tests: canned answers, and a record of every call.
 
-import type { Api, AppError, OrderCard, SyncState, TodayView, Verdict } from "./api";
+import type { Api, AppError, ConflictsView, OpenConflict, OrderCard, SyncState, TodayView, Verdict } from "./api";
 
 export const card: OrderCard = {
   order: {
@@ -44,17 +44,33 @@ export interface FakeOptions {
   sync?: SyncState;
   /** enroll() is refused with this the first time(s), then succeeds. */
   enrollRefusals?: AppError[];
+  /** Open conflicts `conflicts()` answers with; `resolveConflict` moves one to handled. */
+  conflicts?: OpenConflict[];
 }
 
-export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOptions = {}): Api & { calls: Call[]; sync: SyncState } {
+/** An order handed over after its refund: one open conflict. */
+export const refundedConflict: OpenConflict = {
+  order: "o7",
+  day: "2026-11-22",
+  number: "1122-0007",
+  consumerName: "赵先生",
+  phoneTail: "0004",
+  status: "Refunded",
+  conflict: "handed_over_when_void",
+  whatHappened: { zh: "订单已退款，但商品已经交给了顾客。", en: "The order was refunded, but its goods were handed over." },
+  whatToDo: { zh: "请联系顾客（尾号 0004）：取回商品。", en: "Call the consumer (phone ending 0004): take the goods back." },
+};
+
+export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOptions = {}): Api & { calls: Call[]; sync: SyncState; conflictsView: ConflictsView } {
   const calls: Call[] = [];
   const refusals = [...(options.enrollRefusals ?? [])];
   const rec = <T>(name: string, args: unknown[], value: T): Promise<T> => {
     calls.push([name, ...args]);
     return Promise.resolve(value);
   };
-  const api: Api & { calls: Call[]; sync: SyncState } = {
+  const api: Api & { calls: Call[]; sync: SyncState; conflictsView: ConflictsView } = {
     calls,
+    conflictsView: { open: [...(options.conflicts ?? [])], handled: [] },
     sync: options.sync ?? syncedState,
     today: () => rec("today", [], todayView),
     verifyCode: (input) =>
@@ -75,6 +91,16 @@ export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOpt
     printPickList: (day) => rec("printPickList", [day], { path: "prints/pick-list.pdf", sent: null }),
     printCommissionStatement: () => rec("printCommissionStatement", [], { path: "prints/commission.pdf", sent: { Err: { reason: "printer", zh: "打印机 x 没有接收", en: "Printer x did not take the job" } } }),
     printDeliveryCheck: (day) => rec("printDeliveryCheck", [day], { path: "prints/check.pdf", sent: null }),
+    printBagLabels: (day, orders) => rec("printBagLabels", [day, orders], { path: "prints/bag-labels.pdf", sent: null }),
+    conflicts: () => rec("conflicts", [], api.conflictsView),
+    resolveConflict: (request) => {
+      calls.push(["resolveConflict", request]);
+      const i = api.conflictsView.open.findIndex((c) => c.order === request.order && c.conflict === request.conflict);
+      if (i < 0) return Promise.reject({ reason: "conflict_not_open", zh: "这条冲突已经处理过了，或已不存在", en: "no open conflict" });
+      const [c] = api.conflictsView.open.splice(i, 1);
+      api.conflictsView.handled.unshift({ event: "e9", order: c.order, day: c.day, number: c.number, consumer_name: c.consumerName, phone_tail: c.phoneTail, conflict: c.conflict, note: request.note, leader: "李姐", device: "d1", at: 1_795_312_800_000 });
+      return Promise.resolve("e9");
+    },
     getSettings: () => rec("getSettings", [], { printer: "", camera: 0, overdueDays: 3, pointName: "邻里自提点", server: "" }),
     saveSettings: (s) => rec("saveSettings", [s], undefined),
     syncState: () => rec("syncState", [], api.sync),

@@ -103,6 +103,24 @@ impl From<ReplicaError> for AppError {
                 format!("本自提点没有 {day} 的配送"),
                 e.to_string(),
             ),
+            ReplicaError::Resolution(ref r) => {
+                use crate::resolution::ResolutionError as R;
+                let (reason, zh) = match r {
+                    R::NoSuchOrder(_) => ("no_such_order", "这一天没有这笔订单".to_string()),
+                    R::NotOpen { .. } => (
+                        "conflict_not_open",
+                        "这条冲突已经处理过了，或已不存在".to_string(),
+                    ),
+                    R::NoteTooLong(n) => (
+                        "note_too_long",
+                        format!(
+                            "备注太长（{n} 字，最多 {} 字）",
+                            crate::resolution::MAX_NOTE_CHARS
+                        ),
+                    ),
+                };
+                AppError::new(reason, zh, e.to_string())
+            }
             ReplicaError::AlreadyAccepted(ref day) => AppError::new(
                 "already_accepted",
                 format!("{day} 的配送已经验收过了"),
@@ -120,6 +138,9 @@ impl From<ReplicaError> for AppError {
 #[cfg(feature = "print")]
 impl From<crate::print::PrintError> for AppError {
     fn from(e: crate::print::PrintError) -> Self {
+        if let crate::print::PrintError::NothingToPrint { .. } = e {
+            return AppError::new("nothing_to_print", "没有可打印的内容", e.to_string());
+        }
         AppError::new("print", format!("无法生成打印文件：{e}"), e.to_string())
     }
 }

@@ -66,3 +66,29 @@ pub fn list(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::conflicts::tests::{seeded, DAY};
+
+    #[test]
+    fn orders_still_waiting_after_n_days_are_overdue() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut replica = seeded(&dir.path().join("replica.sqlite3"));
+        replica.accept_delivery(DAY).unwrap();
+        // 04:00 in Beijing, `days` after the delivery day.
+        let at = |days: i64| Millis(1_795_276_800_000 + 4 * 3_600_000 + days * 86_400_000);
+        assert_eq!(china_day(at(0)), DAY);
+        let rows = |days, n| list(&replica, OrdersTab::ToPickUp, "", n, at(days)).unwrap();
+        assert!(rows(2, 3)
+            .iter()
+            .all(|r| r.waiting_days == Some(2) && !r.overdue));
+        assert!(rows(3, 3).iter().all(|r| r.overdue));
+        assert!(
+            rows(1, 1).iter().all(|r| r.overdue),
+            "N comes from the caller (Settings)"
+        );
+        assert_eq!(rows(3, 3).len(), 4);
+    }
+}

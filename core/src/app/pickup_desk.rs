@@ -5,13 +5,14 @@
 use serde::Serialize;
 
 use super::AppError;
+use crate::bag_qr::BagQr;
 use crate::counter::CodeMethod;
 use crate::handover::{HandoverLine, HandoverRequest};
 use crate::ids::PointId;
 use crate::pickup::PickupRefusal;
 use crate::pickup_code::PickupCode;
 use crate::pickup_qr::{PickupQr, PREFIX};
-use crate::replica::{HandoverReceipt, OrderCard, Replica};
+use crate::replica::{HandoverReceipt, OrderCard, OrderRow, Replica};
 
 /// What the one pickup input held: a code, and the point a QR payload names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +26,9 @@ pub struct PickupInput {
 /// scanner with Caps Lock types it), else a typed code.
 pub fn read_input(raw: &str) -> Result<PickupInput, AppError> {
     let text = raw.trim();
+    if BagQr::looks_like(text) {
+        return Err(bag_label_refusal(None));
+    }
     if text
         .get(..PREFIX.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
@@ -50,8 +54,44 @@ pub enum Verdict {
     Refused { error: AppError },
 }
 
+/// A bag label is scanned at the desk, but it only names the order (decision 0012):
+/// it never hands anything over. Says which bag it is when the order is known.
+fn bag_label_refusal(order: Option<&OrderRow>) -> AppError {
+    let (zh, en) = match order {
+        Some(o) => (
+            format!(
+                "这是袋标，不是提货码：订单 {}（{} 尾号 {}）。请顾客出示提货码或提货二维码。",
+                o.number, o.consumer_name, o.phone_tail
+            ),
+            format!(
+                "This is a bag label, not a pickup code: order {} ({}, phone ending {}). \
+                 Ask the customer for their pickup code or pickup QR.",
+                o.number, o.consumer_name, o.phone_tail
+            ),
+        ),
+        None => (
+            "这是袋标，不是提货码，本机没有它的订单（可能是别的自提点的袋子）。请顾客出示提货码。"
+                .to_string(),
+            "This is a bag label, not a pickup code, and its order is not on this device \
+             (perhaps another point's bag). Ask the customer for their pickup code."
+                .to_string(),
+        ),
+    };
+    AppError::new("bag_label", zh, en)
+}
+
 /// Verifies what was typed or scanned. A refusal is an answer, not a failure.
 pub fn verify(replica: &Replica, raw: &str) -> Verdict {
+    if BagQr::looks_like(raw) {
+        let error = match BagQr::parse(raw) {
+            Ok(bag) => match replica.order_card(bag.order) {
+                Ok(card) => bag_label_refusal(card.as_ref().map(|c| &c.order)),
+                Err(e) => e.into(),
+            },
+            Err(e) => AppError::new("bad_qr", "袋标读取有误，请重新扫描。", e.to_string()),
+        };
+        return Verdict::Refused { error };
+    }
     let found = read_input(raw).and_then(|input| {
         replica
             .verify_code(&input.code, input.claimed_point)
@@ -103,6 +143,10 @@ mod tests {
         assert_eq!(short.reason, "malformed");
         assert_eq!(short.zh, "提货码应为7位数字，您输入了5位");
         assert!(short.en.contains("7 digits"), "{}", short.en);
+        let bag = crate::bag_qr::BagQr::new(crate::ids::OrderId::new()).encode();
+        let refused = read_input(&bag).unwrap_err();
+        assert_eq!(refused.reason, "bag_label");
+        assert!(refused.zh.contains("袋标") && refused.en.contains("bag label"));
         let bad_qr = read_input("LINLI1:garbage").unwrap_err();
         assert_eq!(bad_qr.reason, "bad_qr");
         assert!(!bad_qr.zh.is_empty() && !bad_qr.en.is_empty());

@@ -8,6 +8,8 @@ use std::process::Command;
 use serde::Serialize;
 
 use super::AppError;
+use crate::bag_qr::BagQr;
+use crate::ids::OrderId;
 use crate::print::{
     bag_labels, commission_statement, delivery_check_sheet, pick_list, BagLabel, CheckLine,
     CommissionKind, CommissionRow, CommissionStatement, DeliveryCheckSheet, PickList, PickListLine,
@@ -147,10 +149,56 @@ pub fn commission_statement_pdf(
     )?)
 }
 
-/// Bag labels for the day's orders still to pick up. Devices hold no plain codes,
-/// so a label's QR comes from the server's list; without it there is nothing to print.
-pub fn bag_labels_pdf(font: &PrintFont, labels: &[BagLabel]) -> Result<Vec<u8>, AppError> {
-    Ok(bag_labels(font, labels)?)
+/// Bag labels (袋标) for the day: one per order, for the orders still to pick up,
+/// or exactly the orders in `only` when it is given. The QR names the order, not its
+/// pickup code (`bag_qr`, decision 0012): the device holds no plain code, and a label
+/// on an open shelf must not let anyone collect the bag.
+pub fn bag_labels_pdf(
+    replica: &Replica,
+    font: &PrintFont,
+    day: &str,
+    point_name: &str,
+    only: Option<&[OrderId]>,
+) -> Result<Vec<u8>, AppError> {
+    let orders = replica.day_orders(day)?;
+    if let Some(wanted) = only {
+        if let Some(missing) = wanted
+            .iter()
+            .find(|id| !orders.iter().any(|c| c.order.id == **id))
+        {
+            return Err(AppError::new(
+                "no_such_order",
+                format!("{day} 没有订单 {missing}，无法打印它的袋标"),
+                format!("There is no order {missing} on {day}; its bag label cannot be printed"),
+            ));
+        }
+    }
+    let labels: Vec<BagLabel> = orders
+        .into_iter()
+        .filter(|c| match only {
+            Some(wanted) => wanted.contains(&c.order.id),
+            None => matches!(
+                c.order.status,
+                OrderStatus::AwaitingDelivery
+                    | OrderStatus::ReadyForPickup
+                    | OrderStatus::PartlyPickedUp
+            ),
+        })
+        .map(|c| BagLabel {
+            qr_payload: BagQr::new(c.order.id).encode(),
+            order_number: c.order.number,
+            consumer_name: c.order.consumer_name,
+            phone_tail: c.order.phone_tail,
+            point_name: point_name.to_string(),
+            date: day.to_string(),
+            items: c
+                .lines
+                .into_iter()
+                .map(|l| format!("{} ×{}", l.name, l.qty))
+                .collect(),
+        })
+        .collect();
+    Ok(bag_labels(font, &labels)?)
 }
 
 /// Saves `pdf` as `dir/name.pdf`, then sends it to `printer` with `lp` if one is set.

@@ -70,6 +70,9 @@ pub fn check_ownership(
             if let Some(k) = rewritten(&before.intakes, &after.intakes) {
                 return Err(event("intakes", k));
             }
+            if let Some(k) = rewritten(&before.resolutions, &after.resolutions) {
+                return Err(event("resolutions", k));
+            }
         }
         Writer::Server => {
             if !unchanged(&before.checks, &after.checks) {
@@ -83,6 +86,9 @@ pub fn check_ownership(
             }
             if !unchanged(&before.intakes, &after.intakes) {
                 return Err(not_owner("intakes"));
+            }
+            if !unchanged(&before.resolutions, &after.resolutions) {
+                return Err(not_owner("resolutions"));
             }
             if let Some(k) = before.orders.keys().find(|k| !after.orders.contains_key(k)) {
                 return Err(OwnershipViolation::OrderRemoved(k.to_string()));

@@ -15,7 +15,8 @@ use crate::delivery::{Acceptance, ExpectedLine, LineCheck};
 use crate::handover::Handover;
 use crate::ids::{EventId, OrderId, PointId};
 use crate::order::OrderFacts;
-use crate::point_day::{PointDay, COUNTER_MAPS, SERVER_MAPS};
+use crate::point_day::{PointDay, COUNTER_MAPS, RESOLUTIONS_MAP, SERVER_MAPS};
+use crate::resolution::ConflictResolution;
 use crate::time::Millis;
 
 pub struct PointDayDoc {
@@ -47,7 +48,9 @@ impl PointDayDoc {
         let saved = doc.get_heads();
         let d = PointDayDoc { doc, saved };
         for map in SERVER_MAPS.iter().chain(COUNTER_MAPS.iter()) {
-            d.map(map)?;
+            if *map != RESOLUTIONS_MAP {
+                d.map(map)?;
+            }
         }
         d.point()?;
         Ok(d)
@@ -165,6 +168,15 @@ impl PointDayDoc {
         self.put_entry("intakes", &id.to_string(), i)
     }
 
+    /// Fails with `MissingMap` on a day born before resolutions existed.
+    pub fn record_resolution(
+        &mut self,
+        id: EventId,
+        r: &ConflictResolution,
+    ) -> Result<(), DocError> {
+        self.put_entry(RESOLUTIONS_MAP, &id.to_string(), r)
+    }
+
     // --- reading, saving, merging ---
 
     /// All the facts, hydrated. Orders, by far the most entries, are read in one
@@ -179,6 +191,11 @@ impl PointDayDoc {
             acceptances: self.entries("acceptances")?,
             handovers: self.entries("handovers")?,
             intakes: self.entries("intakes")?,
+            resolutions: match self.map(RESOLUTIONS_MAP) {
+                Ok(_) => self.entries(RESOLUTIONS_MAP)?,
+                Err(DocError::MissingMap(_)) => BTreeMap::new(),
+                Err(e) => return Err(e),
+            },
         })
     }
 

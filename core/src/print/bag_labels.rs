@@ -3,6 +3,7 @@
 
 use qrcode::{EcLevel, QrCode};
 
+use crate::bag_qr::BagQr;
 use crate::pickup_qr::PickupQr;
 
 use super::layout::{fit, line_mm, wrap, Align, Sheet, BLACK, GREY};
@@ -23,7 +24,8 @@ pub struct BagLabel {
     /// "name ×qty" or however the caller names them; printed in order until the
     /// label is full, then cut with "…".
     pub items: Vec<String>,
-    /// The order's pickup QR payload, exactly as the consumer's QR carries it.
+    /// What the QR carries: the counter prints a `bag_qr::BagQr` (the order, no
+    /// secret; decision 0012); a `pickup_qr` payload or any other text also prints.
     pub qr_payload: String,
 }
 
@@ -66,10 +68,13 @@ pub fn bag_labels(font: &PrintFont, labels: &[BagLabel]) -> Result<Vec<u8>, Prin
     Ok(sheet.finish())
 }
 
-/// A Linli pickup payload gets the same compact symbol the app shows (one
-/// alphanumeric segment, level Q: version 3, so larger modules on a small label);
-/// anything else is encoded as given, at level Q.
+/// A Linli bag or pickup payload gets the compact symbol (one alphanumeric segment,
+/// level Q: version 3, so larger modules on a small label); anything else is
+/// encoded as given, at level Q.
 fn qr_symbol(payload: &str) -> Result<QrCode, qrcode::types::QrError> {
+    if let Ok(bag) = BagQr::parse(payload) {
+        return bag.to_qr_code();
+    }
     match PickupQr::parse(payload) {
         Ok(qr) => qr.to_qr_code(),
         Err(_) => QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::Q),

@@ -13,7 +13,8 @@ use crate::handover::{plan_lines, Handover, HandoverLine, HandoverRequest};
 use crate::ids::{EventId, OrderId, PointId, SkuId};
 use crate::money::Fen;
 use crate::pickup_code::PickupCode;
-use crate::status::derive_day;
+use crate::resolution::ConflictResolution;
+use crate::status::{derive_day, Conflict};
 use crate::time::Millis;
 
 /// What the counter shows after a handover is stored.
@@ -215,6 +216,41 @@ impl Replica {
                 doc.record_intake(id, &intake)?;
                 facts.intakes.insert(id, intake.clone());
                 Ok(Touched::Nothing)
+            },
+        )
+    }
+
+    /// Marks a conflict on an order handled: a counter fact, synced like a handover.
+    /// The conflict leaves the open list (`orders.conflicts`) and stays in the
+    /// history (`handled_conflicts`).
+    pub fn resolve_conflict(
+        &mut self,
+        day: &str,
+        order: OrderId,
+        conflict: Conflict,
+        note: &str,
+    ) -> Result<EventId, ReplicaError> {
+        let resolution = ConflictResolution {
+            order,
+            conflict,
+            note: note.trim().to_string(),
+            stamp: self.stamp()?,
+        };
+        self.append_event(
+            day,
+            |facts| {
+                let derived = facts
+                    .orders
+                    .get(&order)
+                    .map(|_| derive_day(facts).orders.remove(&order))
+                    .and_then(|v| v.map(|v| v.conflicts))
+                    .unwrap_or_default();
+                Ok(crate::resolution::check(facts, &derived, &resolution)?)
+            },
+            |doc, facts, id| {
+                doc.record_resolution(id, &resolution)?;
+                facts.resolutions.insert(id, resolution.clone());
+                Ok(Touched::Order(order))
             },
         )
     }

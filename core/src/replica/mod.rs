@@ -19,7 +19,8 @@ use rusqlite_migration::Migrations;
 
 pub use actions::HandoverReceipt;
 pub use queries::{
-    CommissionEntry, CommissionSummary, DayCounts, OrderCard, OrderCardLine, OrderList, OrderRow,
+    CommissionEntry, CommissionSummary, DayCounts, HandledConflict, OrderCard, OrderCardLine,
+    OrderList, OrderRow,
 };
 pub use store::DocumentHealth;
 pub use sync::sync_outcome;
@@ -72,6 +73,8 @@ pub enum ReplicaError {
     Intake(#[from] crate::after_sale::IntakeError),
     #[error("there is no delivery for {0} at this point")]
     NoSuchDay(String),
+    #[error(transparent)]
+    Resolution(#[from] crate::resolution::ResolutionError),
     #[error("the delivery for {0} is already accepted")]
     AlreadyAccepted(String),
     #[error("document {key}: {source}")]

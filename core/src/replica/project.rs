@@ -51,6 +51,7 @@ pub(super) fn project_day(
     )?;
     tx.execute("DELETE FROM orders WHERE doc_key = ?1", [key])?;
     tx.execute("DELETE FROM handovers WHERE doc_key = ?1", [key])?;
+    tx.execute("DELETE FROM conflict_resolutions WHERE doc_key = ?1", [key])?;
     for id in facts.orders.keys() {
         write_order(tx, key, facts, &view, *id)?;
     }
@@ -70,6 +71,10 @@ pub(super) fn project_order(
     tx.execute("DELETE FROM order_lines WHERE order_id = ?1", [&sid])?;
     tx.execute("DELETE FROM orders WHERE order_id = ?1", [&sid])?;
     tx.execute("DELETE FROM handovers WHERE order_id = ?1", [&sid])?;
+    tx.execute(
+        "DELETE FROM conflict_resolutions WHERE order_id = ?1",
+        [&sid],
+    )?;
     write_order(tx, key, facts, &view, id)
 }
 
@@ -83,7 +88,13 @@ fn write_order(
     let (Some(order), Some(view)) = (facts.orders.get(&id), day.orders.get(&id)) else {
         return Ok(());
     };
-    let conflicts: Vec<&str> = view.conflicts.iter().map(|c| c.as_str()).collect();
+    // The list column holds the open conflicts; handled ones live in their own rows.
+    let handled = crate::resolution::handled(facts, id);
+    let conflicts: Vec<&str> = view
+        .conflicts
+        .difference(&handled)
+        .map(|c| c.as_str())
+        .collect();
     let last = view.handovers.last();
     let commission = if view.status == OrderStatus::PickedUp {
         accrual_for(order, &view.handed)
@@ -132,6 +143,23 @@ fn write_order(
                 method_str(fact.method)
             ])?;
         }
+    }
+    let mut r = tx.prepare_cached(
+        "INSERT INTO conflict_resolutions
+             (event_id, order_id, doc_key, conflict, note, device_id, leader, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for (event, fact) in facts.resolutions.iter().filter(|(_, f)| f.order == id) {
+        r.execute(params![
+            event.to_string(),
+            id.to_string(),
+            key,
+            fact.conflict.as_str(),
+            fact.note,
+            fact.stamp.device.to_string(),
+            fact.stamp.leader,
+            fact.stamp.at.0
+        ])?;
     }
     Ok(())
 }

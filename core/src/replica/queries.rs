@@ -388,6 +388,54 @@ impl Replica {
     }
 }
 
+/// A conflict someone marked handled, with its order (`Replica::handled_conflicts`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HandledConflict {
+    pub event: String,
+    pub order: OrderId,
+    pub day: String,
+    pub number: String,
+    pub consumer_name: String,
+    pub phone_tail: String,
+    /// `status::Conflict::as_str`.
+    pub conflict: String,
+    pub note: String,
+    pub leader: String,
+    pub device: String,
+    pub at: Millis,
+}
+
+impl Replica {
+    /// Conflicts marked handled on any device, newest first.
+    pub fn handled_conflicts(&self, limit: u32) -> Result<Vec<HandledConflict>, ReplicaError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT r.event_id, r.order_id, o.day, o.number, o.consumer_name, o.phone_tail,
+                        r.conflict, r.note, r.leader, r.device_id, r.at
+                 FROM conflict_resolutions r JOIN orders o ON o.order_id = r.order_id
+                 ORDER BY r.at DESC, r.event_id DESC LIMIT ?1",
+            )?
+            .query_map([limit], |r| {
+                let order: String = r.get(1)?;
+                Ok(HandledConflict {
+                    event: r.get(0)?,
+                    order: order.parse().map_err(|_| bad("order_id"))?,
+                    day: r.get(2)?,
+                    number: r.get(3)?,
+                    consumer_name: r.get(4)?,
+                    phone_tail: r.get(5)?,
+                    conflict: r.get(6)?,
+                    note: r.get(7)?,
+                    leader: r.get(8)?,
+                    device: r.get(9)?,
+                    at: Millis(r.get(10)?),
+                })
+            })?
+            .collect::<Result<_, _>>()?)
+    }
+}
+
 /// One day's orders by state (`Replica::day_counts`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DayCounts {

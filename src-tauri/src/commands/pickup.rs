@@ -103,6 +103,41 @@ mod tests {
     }
 
     #[test]
+    fn a_scanned_bag_label_names_its_order_and_never_hands_over() {
+        let c = counter(4);
+        c.ok("accept_delivery", json!({ "day": "2026-11-22" }));
+        let number = &c.seeded.orders[0].number;
+        let row = c.ok(
+            "list_orders",
+            json!({ "tab": "toPickUp", "search": number }),
+        );
+        let order: linli_core::ids::OrderId = serde_json::from_value(row[0]["id"].clone()).unwrap();
+        let label = linli_core::bag_qr::BagQr::new(order).encode();
+        let v = c.ok("verify_code", json!({ "input": label }));
+        assert_eq!(v["error"]["reason"], "bag_label", "{v}");
+        let zh = v["error"]["zh"].as_str().unwrap();
+        assert!(
+            zh.contains(number.as_str()) && zh.contains("不是提货码"),
+            "{zh}"
+        );
+        let refused = c
+            .call(
+                "hand_over",
+                json!({ "input": label, "lines": null, "method": "Scanner" }),
+            )
+            .unwrap_err();
+        assert_eq!(refused["reason"], "bag_label");
+        let still = c.ok(
+            "list_orders",
+            json!({ "tab": "toPickUp", "search": number }),
+        );
+        assert_eq!(
+            still[0]["status"], "ReadyForPickup",
+            "nothing was handed over"
+        );
+    }
+
+    #[test]
     fn a_scanned_payload_and_a_partial_handover() {
         let c = counter(12);
         c.ok("accept_delivery", json!({ "day": "2026-11-22" }));

@@ -2,6 +2,7 @@
 
 use linli_core::app::printing::{self, Printed};
 use linli_core::app::AppError;
+use linli_core::ids::OrderId;
 use linli_core::print::PrintFont;
 use linli_core::replica::Replica;
 use tauri::State;
@@ -25,6 +26,18 @@ pub async fn print_delivery_check(
 ) -> Result<Printed, AppError> {
     print(&counter, &format!("delivery-check-{day}"), |r, f, point| {
         printing::delivery_check_pdf(r, f, &day, point)
+    })
+}
+
+/// Bag labels for the day: the orders still to pick up, or only `orders` when given.
+#[tauri::command]
+pub async fn print_bag_labels(
+    counter: State<'_, Counter>,
+    day: String,
+    orders: Option<Vec<OrderId>>,
+) -> Result<Printed, AppError> {
+    print(&counter, &format!("bag-labels-{day}"), |r, f, point| {
+        printing::bag_labels_pdf(r, f, &day, point, orders.as_deref())
     })
 }
 
@@ -69,6 +82,59 @@ mod tests {
         let pdf = std::fs::read(path).unwrap();
         assert!(pdf.starts_with(b"%PDF"), "{path}");
         assert!(printed["sent"].is_null(), "no printer is set: {printed}");
+    }
+
+    #[test]
+    fn bag_labels_print_one_per_order_to_pick_up_or_the_chosen_ones() {
+        let c = counter(5);
+        let text = |printed: &serde_json::Value| {
+            let path = printed["path"].as_str().unwrap();
+            let out = std::process::Command::new("pdftotext")
+                .args(["-layout", path, "-"])
+                .output()
+                .expect("pdftotext (poppler-utils) is installed by scripts/install-deps.sh");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let all = text(&c.ok("print_bag_labels", json!({ "day": "2026-11-22" })));
+        let live: Vec<_> = c.seeded.orders.iter().filter(|o| !o.cancelled).collect();
+        assert_eq!(live.len(), 4, "one sample order of five is cancelled");
+        for o in &c.seeded.orders {
+            assert_eq!(
+                all.contains(&o.number),
+                !o.cancelled,
+                "{} in {all}",
+                o.number
+            );
+        }
+        assert_eq!(
+            all.matches('\u{c}').count(),
+            live.len(),
+            "one page per label"
+        );
+
+        let one = &live[1];
+        let row = c.ok(
+            "list_orders",
+            json!({ "tab": "toPickUp", "search": one.number }),
+        );
+        let chosen = c.ok(
+            "print_bag_labels",
+            json!({ "day": "2026-11-22", "orders": [row[0]["id"]] }),
+        );
+        let chosen = text(&chosen);
+        assert!(
+            chosen.contains(&one.number) && chosen.contains("尾号"),
+            "{chosen}"
+        );
+        assert!(!chosen.contains(&live[0].number));
+
+        let unknown = c
+            .call(
+                "print_bag_labels",
+                json!({ "day": "2026-11-22", "orders": ["0190a0a0-0000-7000-8000-000000000000"] }),
+            )
+            .unwrap_err();
+        assert_eq!(unknown["reason"], "no_such_order", "{unknown}");
     }
 
     #[test]

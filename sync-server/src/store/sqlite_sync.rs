@@ -227,11 +227,12 @@ fn only_new_counter_entries(
     fn keys<K: ToString, V>(m: &BTreeMap<K, V>) -> HashSet<String> {
         m.keys().map(ToString::to_string).collect()
     }
-    let existing: [(&str, HashSet<String>); 4] = [
+    let existing: [(&str, HashSet<String>); 5] = [
         ("checks", keys(&before.checks)),
         ("acceptances", keys(&before.acceptances)),
         ("handovers", keys(&before.handovers)),
         ("intakes", keys(&before.intakes)),
+        ("resolutions", keys(&before.resolutions)),
     ];
     debug_assert!(existing.iter().all(|(m, _)| COUNTER_MAPS.contains(m)));
     for patch in doc.automerge().diff(from, to) {

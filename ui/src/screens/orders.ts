@@ -1,9 +1,11 @@
 // Orders (订单): to pick up / picked up / conflicts, searched by phone tail, name
-// or order number; orders waiting past the overdue days are marked.
+// or order number; orders waiting past the overdue days are marked; the conflicts
+// tab lists each conflict with what to do and "mark handled" (conflicts.ts).
 
 import { asAppError, type OrderListRow, type OrdersTab } from "../api";
 import { button, el } from "../dom";
 import { t, type Lang, type MessageKey } from "../i18n";
+import { conflictsPanel } from "./conflicts";
 import { errorBox, type Ctx } from "./context";
 
 const tabs: [OrdersTab, MessageKey][] = [
@@ -48,6 +50,13 @@ export async function ordersScreen(root: HTMLElement, ctx: Ctx): Promise<void> {
       }),
     );
     try {
+      // The conflicts tab says what to do about each and takes "mark handled".
+      if (tab === "conflicts") {
+        const panel = conflictsPanel(ctx);
+        await panel.reload();
+        list.replaceChildren(panel.node);
+        return;
+      }
       list.replaceChildren(table(await api.listOrders(tab, search.value)));
     } catch (e) {
       list.replaceChildren(errorBox(lang, asAppError(e)));

@@ -1,14 +1,15 @@
 // Sync (同步): online or offline, the last successful sync, local changes the
 // server lacks, a progress bar during a large sync, the conflicts with what to do
 // about each, a refusal (e.g. a revoked device) in plain words, and "sync now".
-// Redraws every second while it is on screen.
+// The status redraws every second while on screen; the conflicts panel (which
+// holds a note being typed) only when the set of conflicts the loop reports changes.
 
 import { asAppError, type SyncState } from "../api";
 import { button, el } from "../dom";
 import { t, type Lang } from "../i18n";
 import { badge, chinaDateTime, progressPercent } from "../sync";
 import { errorBox, type Ctx } from "./context";
-import { conflictText } from "./orders";
+import { conflictsPanel } from "./conflicts";
 
 export function syncView(lang: Lang, state: SyncState): HTMLElement[] {
   const s = state.status;
@@ -38,18 +39,6 @@ export function syncView(lang: Lang, state: SyncState): HTMLElement[] {
     if (s.retry_in_ms !== null) parts.push(el("p", { className: "retry" }, t(lang, "syncRetryIn", { s: Math.ceil(s.retry_in_ms / 1000) })));
     if (s.last_error) parts.push(el("p", { className: "last-error" }, t(lang, "syncLastError", { error: s.last_error })));
   }
-  parts.push(el("h3", {}, t(lang, "syncConflictsTitle")));
-  parts.push(
-    s.conflicts.length === 0
-      ? el("p", { className: "no-conflicts" }, t(lang, "syncConflictsNone"))
-      : el(
-          "ul",
-          { className: "sync-conflicts" },
-          ...s.conflicts.map((c) =>
-            el("li", { dataset: { number: c.number } }, el("strong", {}, t(lang, "syncConflictOrder", { number: c.number, day: c.day })), " — ", c.conflicts.map((x) => conflictText(lang, x)).join("；")),
-          ),
-        ),
-  );
   return parts;
 }
 
@@ -57,9 +46,17 @@ export async function syncScreen(root: HTMLElement, ctx: Ctx): Promise<void> {
   const { lang, api } = ctx;
   const body = el("section", { className: "sync-body" });
   const message = el("div", { className: "message" });
+  const panel = conflictsPanel(ctx);
+  let seen: string | null = null;
   const draw = async () => {
     try {
-      body.replaceChildren(...syncView(lang, await api.syncState()));
+      const state = await api.syncState();
+      body.replaceChildren(...syncView(lang, state));
+      const now = JSON.stringify(state.status?.conflicts ?? []);
+      if (now !== seen) {
+        seen = now;
+        await panel.reload();
+      }
     } catch (e) {
       body.replaceChildren(errorBox(lang, asAppError(e)));
     }
@@ -75,7 +72,7 @@ export async function syncScreen(root: HTMLElement, ctx: Ctx): Promise<void> {
     "primary sync-now",
   );
   await draw();
-  root.replaceChildren(el("h2", {}, t(lang, "navSync")), body, el("div", { className: "actions" }, now), message);
+  root.replaceChildren(el("h2", {}, t(lang, "navSync")), body, el("div", { className: "actions" }, now), message, panel.node);
   const timer = setInterval(() => {
     if (!body.isConnected) clearInterval(timer);
     else void draw();
