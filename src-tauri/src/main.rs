@@ -83,6 +83,9 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::sync::enroll,
             commands::sync::sync_state,
             commands::sync::sync_now,
+            commands::team::commission_ledger,
+            commands::team::request_withdrawal,
+            commands::team::team,
         ])
         .on_page_load(ready::on_page_load)
 }

@@ -541,7 +541,9 @@ impl SyncClient {
                     .map_err(|e| format!("could not record a withdrawal answer: {e}"))?;
                 Ok(None)
             }
-            other => Err(format!("the session asked for {other:?}, which this driver does not know")),
+            other => Err(format!(
+                "the session asked for {other:?}, which this driver does not know"
+            )),
         }
     }
 
