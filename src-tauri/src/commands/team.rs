@@ -12,7 +12,8 @@ use crate::counter::Counter;
 /// Totals, settled and unsettled, entries and withdrawals, from the pulled ledger.
 #[tauri::command]
 pub async fn commission_ledger(counter: State<'_, Counter>) -> Result<CommissionLedger, AppError> {
-    withdrawal::commission_ledger(&counter.replica()?, SCREEN_ENTRIES)
+    let replica = counter.replica()?;
+    withdrawal::commission_ledger(&replica, SCREEN_ENTRIES)
 }
 
 /// Queues a withdrawal of `amount` (yuan, as typed) and tells the sync loop,
@@ -22,7 +23,10 @@ pub async fn request_withdrawal(
     counter: State<'_, Counter>,
     amount: String,
 ) -> Result<WithdrawalRow, AppError> {
-    let row = withdrawal::request_withdrawal(&mut counter.replica()?, &amount)?;
+    let row = {
+        let mut replica = counter.replica()?;
+        withdrawal::request_withdrawal(&mut replica, &amount)?
+    };
     if let Some(sync) = counter.sync()?.as_ref() {
         sync.withdrawal_queued();
     }
@@ -32,7 +36,8 @@ pub async fn request_withdrawal(
 /// The point's promoters by referral, with the consumers each brought.
 #[tauri::command]
 pub async fn team(counter: State<'_, Counter>) -> Result<TeamView, AppError> {
-    team::team(&counter.replica()?)
+    let replica = counter.replica()?;
+    team::team(&replica)
 }
 
 #[cfg(test)]
