@@ -181,6 +181,9 @@ impl TeamStore for SqliteStore {
     }
 }
 
+/// id, amount, status, requested_at, decided_at, reason.
+type StoredWithdrawal = (String, i64, String, i64, Option<i64>, Option<String>);
+
 fn phone_tail(phone: &str) -> String {
     let n = phone.chars().count();
     phone.chars().skip(n.saturating_sub(4)).collect()
@@ -264,7 +267,7 @@ impl PullStore for SqliteStore {
     ) -> Result<WithdrawalsSnapshot, StoreError> {
         self.writer
             .run(move |conn, _| {
-                let rows: Vec<(String, i64, String, i64, Option<i64>, Option<String>)> = conn
+                let rows: Vec<StoredWithdrawal> = conn
                     .prepare_cached(
                         "SELECT id, amount, status, requested_at, decided_at, reason
                          FROM withdrawals WHERE point_id = ?1 ORDER BY requested_at, id",
