@@ -86,6 +86,9 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::sync::sync_now,
             commands::conflicts::conflicts,
             commands::conflicts::resolve_conflict,
+            commands::team::commission_ledger,
+            commands::team::request_withdrawal,
+            commands::team::team,
         ])
         .on_page_load(ready::on_page_load)
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use linli_core::ids::{DeviceId, PointId};
-use linli_core::replica::{sync_outcome, Replica, ReplicaError};
+use linli_core::replica::{pull_outcome, sync_outcome, Replica, ReplicaError};
 use linli_core::sync::wire::MAX_FRAME_BYTES;
 use linli_core::sync::{
     ClientEffect, ClientEvent, ClientSession, CloseCode, DeviceKey, DocKey, DocKeyError, Frame,
@@ -77,6 +77,7 @@ impl SyncConfig {
 #[derive(Debug)]
 enum Command {
     LocalChange(DocKey),
+    WithdrawalQueued,
     SyncNow,
     Stop,
 }
@@ -127,6 +128,12 @@ impl SyncHandle {
         let key = DocKey::for_day(self.point, day)?;
         let _ = self.commands.send(Command::LocalChange(key));
         Ok(())
+    }
+
+    /// Call after the app queued a withdrawal request in the replica: it is sent at
+    /// once when online, else after the next handshake.
+    pub fn withdrawal_queued(&self) {
+        let _ = self.commands.send(Command::WithdrawalQueued);
     }
 
     /// Reconnects now instead of waiting out the back-off, and resumes after a
@@ -244,6 +251,7 @@ impl SyncClient {
                 _ = sleep => return true,
                 cmd = self.commands.recv() => match cmd {
                     Some(Command::LocalChange(_)) => self.refresh(None).await,
+                    Some(Command::WithdrawalQueued) => {}
                     Some(Command::SyncNow) => {
                         backoff.reset();
                         self.status.send_modify(|s| s.blocked = None);
@@ -333,6 +341,7 @@ impl SyncClient {
                 }
                 cmd = self.commands.recv() => match cmd {
                     Some(Command::LocalChange(doc)) => ClientEvent::DocChanged(doc),
+                    Some(Command::WithdrawalQueued) => ClientEvent::WithdrawalQueued,
                     Some(Command::SyncNow) => continue,
                     Some(Command::Stop) | None => {
                         let _ = tx.send(WsMessage::Close(Some(CloseFrame {
@@ -406,14 +415,7 @@ impl SyncClient {
         while let Some(effect) = effects.pop_front() {
             let answer = match effect {
                 ClientEffect::Send(frame) => {
-                    let bytes = frame
-                        .encode()
-                        .map_err(|e| format!("could not encode a {} frame: {e}", frame.name()))?;
-                    let n = bytes.len() as u64;
-                    tx.send(WsMessage::Binary(bytes.into()))
-                        .await
-                        .map_err(|e| format!("the connection failed: {e}"))?;
-                    self.status.send_modify(|s| s.bytes_sent += n);
+                    self.send(tx, frame).await?;
                     None
                 }
                 ClientEffect::Close { code, reason } => {
@@ -470,6 +472,7 @@ impl SyncClient {
                         outcome: sync_outcome(outcome),
                     })
                 }
+                other => self.pull_effect(other, tx).await?,
             };
             if let Some(event) = answer {
                 effects.extend(conn.session.handle(event));
@@ -478,6 +481,84 @@ impl SyncClient {
         if refresh && !conn.session.is_closed() {
             self.refresh(Some(conn)).await;
         }
+        Ok(())
+    }
+
+    /// Carries out a pull or withdrawal effect (decision 0010): the frames go out
+    /// with what the replica holds, the answers are stored in it.
+    async fn pull_effect<W>(
+        &mut self,
+        effect: ClientEffect,
+        tx: &mut W,
+    ) -> Result<Option<ClientEvent>, String>
+    where
+        W: futures_util::Sink<WsMessage, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+    {
+        match effect {
+            ClientEffect::Pull { what } => {
+                match self.blocking(move |r| r.pulled_version(what)).await {
+                    Ok(since) => self.send(tx, Frame::Pull { what, since }).await?,
+                    Err(e) => {
+                        return Ok(Some(ClientEvent::PullStored {
+                            what,
+                            outcome: pull_outcome(Err(e)),
+                        }))
+                    }
+                }
+                Ok(None)
+            }
+            ClientEffect::StorePull {
+                what,
+                version,
+                body,
+            } => {
+                let outcome = self
+                    .blocking(move |r| r.store_pull(what, version, &body))
+                    .await;
+                Ok(Some(ClientEvent::PullStored {
+                    what,
+                    outcome: pull_outcome(outcome),
+                }))
+            }
+            ClientEffect::SendWithdrawals => {
+                let queued = self
+                    .blocking(|r| r.queued_withdrawals())
+                    .await
+                    .map_err(|e| format!("could not read the queued withdrawals: {e}"))?;
+                for (request, amount) in queued {
+                    let amount = amount.0;
+                    self.send(tx, Frame::Withdraw { request, amount }).await?;
+                }
+                Ok(None)
+            }
+            ClientEffect::WithdrawalAnswered {
+                request,
+                verdict,
+                reason,
+            } => {
+                self.blocking(move |r| r.withdrawal_answered(request, verdict, &reason))
+                    .await
+                    .map_err(|e| format!("could not record a withdrawal answer: {e}"))?;
+                Ok(None)
+            }
+            other => Err(format!(
+                "the session asked for {other:?}, which this driver does not know"
+            )),
+        }
+    }
+
+    async fn send<W>(&self, tx: &mut W, frame: Frame) -> Result<(), String>
+    where
+        W: futures_util::Sink<WsMessage, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+    {
+        let bytes = frame
+            .encode()
+            .map_err(|e| format!("could not encode a {} frame: {e}", frame.name()))?;
+        let n = bytes.len() as u64;
+        tx.send(WsMessage::Binary(bytes.into()))
+            .await
+            .map_err(|e| format!("the connection failed: {e}"))?;
+        self.status.send_modify(|s| s.bytes_sent += n);
         Ok(())
     }
 

@@ -114,6 +114,82 @@ export interface CommissionView {
   entries: { day: string; number: string; amount: number; settled_at: number | null }[];
 }
 
+/** The pulled ledger's totals (fen), plus local commission not booked yet. */
+export interface LedgerTotals {
+  version: number;
+  accrued: number;
+  reversed: number;
+  settled: number;
+  unsettled: number;
+  withdrawn: number;
+  pending_withdrawal: number;
+  available: number;
+  awaiting_sync: number;
+  orders_awaiting_sync: number;
+  pulled_at: number | null;
+}
+
+export type LedgerKind = "accrual" | "reversal" | "settlement" | "withdrawal";
+
+export interface LedgerEntry {
+  version: number;
+  kind: LedgerKind;
+  order: string | null;
+  order_number: string | null;
+  sku: string | null;
+  qty: number | null;
+  base: number;
+  rate: number | null;
+  amount: number;
+  at: number;
+  period: string | null;
+  withdrawal: string | null;
+}
+
+export type WithdrawalStatus = "queued" | "refused" | "requested" | "approved" | "rejected";
+
+export interface WithdrawalRow {
+  id: string;
+  amount: number;
+  status: WithdrawalStatus;
+  requested_at: number;
+  decided_at: number | null;
+  reason: string | null;
+}
+
+export interface CommissionLedger {
+  totals: LedgerTotals;
+  entries: LedgerEntry[];
+  withdrawals: WithdrawalRow[];
+}
+
+export interface TeamConsumer {
+  name: string;
+  phone_tail: string;
+  orders: number;
+  amount: number;
+}
+
+export interface TeamRow {
+  depth: number;
+  id: string;
+  name: string;
+  phone: string;
+  referral_code: string;
+  recruited_by: string | null;
+  consumers: TeamConsumer[];
+  orders: number;
+  amount: number;
+}
+
+export interface TeamView {
+  rows: TeamRow[];
+  consumers: number;
+  orders: number;
+  amount: number;
+  pulled: boolean;
+}
+
 export interface Printed {
   path: string;
   sent: null | { Ok: string } | { Err: AppError };
@@ -233,6 +309,10 @@ export interface Api {
   savePhoto(bytes: number[]): Promise<string>;
   commission(): Promise<CommissionView>;
   exportCommission(): Promise<string>;
+  commissionLedger(): Promise<CommissionLedger>;
+  /** `amount` in yuan as typed; the core checks it. */
+  requestWithdrawal(amount: string): Promise<WithdrawalRow>;
+  team(): Promise<TeamView>;
   printPickList(day: string): Promise<Printed>;
   printDeliveryCheck(day: string): Promise<Printed>;
   printCommissionStatement(): Promise<Printed>;
@@ -260,6 +340,9 @@ export const tauriApi: Api = {
   savePhoto: (bytes) => invoke("save_photo", { bytes }),
   commission: () => invoke("commission"),
   exportCommission: () => invoke("export_commission"),
+  commissionLedger: () => invoke("commission_ledger"),
+  requestWithdrawal: (amount) => invoke("request_withdrawal", { amount }),
+  team: () => invoke("team"),
   printPickList: (day) => invoke("print_pick_list", { day }),
   printDeliveryCheck: (day) => invoke("print_delivery_check", { day }),
   printCommissionStatement: () => invoke("print_commission_statement"),

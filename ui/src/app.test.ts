@@ -21,7 +21,7 @@ describe("app shell", () => {
     expect(text(root, ".to-pick-up .tile-value")).toBe("29");
     expect(text(root, ".unsettled .tile-value")).toBe("¥12.34");
     expect(text(root, "#sync-badge")).toBe("已全部同步");
-    expect(root.querySelectorAll("nav button")).toHaveLength(8);
+    expect(root.querySelectorAll("nav button")).toHaveLength(9);
   });
 
   it("switches to English, remembers it, and keeps the focus on the toggle", async () => {
@@ -79,7 +79,7 @@ describe("app shell", () => {
     expect(text(root, ".success")).toBe("已绑定到 幸福里自提点，正在同步…");
     await new Promise((r) => setTimeout(r, 700));
     expect(text(root, "h2")).toBe("今日");
-    expect(root.querySelectorAll("nav button")).toHaveLength(8);
+    expect(root.querySelectorAll("nav button")).toHaveLength(9);
     expect(text(root, "#sync-badge")).toBe(syncedState.status && "已全部同步");
   });
 });

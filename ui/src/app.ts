@@ -1,5 +1,5 @@
 // The app shell: the brand bar with the sync badge and the language toggle, the
-// screen tabs (F1–F8 from the keyboard), and the current screen. A device not
+// screen tabs (F1–F9 from the keyboard), and the current screen. A device not
 // enrolled yet opens on First run instead, and Today follows its enrollment.
 
 import type { Api } from "./api";
@@ -14,6 +14,7 @@ import { printingScreen } from "./screens/printing";
 import { firstRunScreen } from "./screens/firstRun";
 import { settingsScreen } from "./screens/settings";
 import { syncScreen } from "./screens/sync";
+import { teamScreen } from "./screens/team";
 import { todayScreen } from "./screens/today";
 import { badge as syncBadge } from "./sync";
 
@@ -36,6 +37,7 @@ export const screens: [ScreenName, MessageKey, Screen][] = [
   ["printing", "navPrinting", printingScreen],
   ["settings", "navSettings", settingsScreen],
   ["sync", "navSync", syncScreen],
+  ["team", "navTeam", teamScreen],
 ];
 
 export interface Shell {
@@ -113,7 +115,7 @@ export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName 
   };
 
   document.addEventListener("keydown", (e) => {
-    const n = /^F([1-8])$/.exec(e.key);
+    const n = /^F([1-9])$/.exec(e.key);
     if (!n || firstRun) return;
     e.preventDefault();
     void go(screens[Number(n[1]) - 1][0]);

@@ -1,6 +1,6 @@
 // A fake shell for tests: canned answers, and a record of every call.
 
-import type { Api, AppError, ConflictsView, OpenConflict, OrderCard, SyncState, TodayView, Verdict } from "./api";
+import type { Api, AppError, CommissionLedger, ConflictsView, OpenConflict, OrderCard, SyncState, TeamView, TodayView, Verdict } from "./api";
 
 export const card: OrderCard = {
   order: {
@@ -36,6 +36,26 @@ export const syncedState: SyncState = {
   enrolled: true,
   server: "http://127.0.0.1:8087",
   status: { online: true, last_sync_at: 1_795_312_800_000, pending: [], progress: null, conflicts: [], last_error: null, blocked: null, retry_in_ms: null, bytes_sent: 0, bytes_received: 0 },
+};
+
+export const ledger: CommissionLedger = {
+  totals: { version: 3, accrued: 1963, reversed: 0, settled: 1963, unsettled: 0, withdrawn: 0, pending_withdrawal: 0, available: 1963, awaiting_sync: 478, orders_awaiting_sync: 1, pulled_at: 1_795_312_800_000 },
+  entries: [
+    { version: 3, kind: "settlement", order: null, order_number: null, sku: null, qty: null, base: 0, rate: null, amount: 1963, at: 1_795_312_800_000, period: "p1", withdrawal: null },
+    { version: 1, kind: "accrual", order: "o1", order_number: "1122-0003", sku: "egg", qty: 2, base: 4780, rate: 1000, amount: 478, at: 1_795_312_000_000, period: null, withdrawal: null },
+  ],
+  withdrawals: [{ id: "w1", amount: 500, status: "rejected", requested_at: 1_795_312_000_000, decided_at: 1_795_312_800_000, reason: "账户信息不全" }],
+};
+
+export const teamView: TeamView = {
+  rows: [
+    { depth: 0, id: "a", name: "王芳", phone: "17700000001", referral_code: "K7QM4X", recruited_by: null, consumers: [], orders: 0, amount: 0 },
+    { depth: 1, id: "b", name: "刘洋", phone: "17700000002", referral_code: "R2PDZ9", recruited_by: "a", consumers: [{ name: "陈女士", phone_tail: "5678", orders: 2, amount: 14680 }], orders: 2, amount: 14680 },
+  ],
+  consumers: 1,
+  orders: 2,
+  amount: 14680,
+  pulled: true,
 };
 
 export type Call = [string, ...unknown[]];
@@ -88,6 +108,9 @@ export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOpt
     savePhoto: (bytes) => rec("savePhoto", [bytes.length], "hash"),
     commission: () => rec("commission", [], { summary: { pending: 0, settled: 0, orders_pending: 0 }, entries: [] }),
     exportCommission: () => rec("exportCommission", [], "exports/commission.xlsx"),
+    commissionLedger: () => rec("commissionLedger", [], ledger),
+    requestWithdrawal: (amount) => rec("requestWithdrawal", [amount], { id: "w2", amount: 1000, status: "queued" as const, requested_at: 0, decided_at: null, reason: null }),
+    team: () => rec("team", [], teamView),
     printPickList: (day) => rec("printPickList", [day], { path: "prints/pick-list.pdf", sent: null }),
     printCommissionStatement: () => rec("printCommissionStatement", [], { path: "prints/commission.pdf", sent: { Err: { reason: "printer", zh: "打印机 x 没有接收", en: "Printer x did not take the job" } } }),
     printDeliveryCheck: (day) => rec("printDeliveryCheck", [day], { path: "prints/check.pdf", sent: null }),

@@ -15,7 +15,9 @@ pub mod orders;
 pub mod pickup_desk;
 #[cfg(feature = "print")]
 pub mod printing;
+pub mod team;
 pub mod today;
+pub mod withdrawal;
 
 pub use message::AppError;
 

@@ -6,6 +6,7 @@
 
 mod actions;
 mod project;
+mod pulled;
 mod queries;
 mod store;
 mod sync;
@@ -18,6 +19,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::Migrations;
 
 pub use actions::HandoverReceipt;
+pub use pulled::{pull_outcome, LedgerTotals, WithdrawalRow};
 pub use queries::{
     CommissionEntry, CommissionSummary, DayCounts, HandledConflict, OrderCard, OrderCardLine,
     OrderList, OrderRow,
@@ -85,6 +87,8 @@ pub enum ReplicaError {
     },
     #[error("document {key}: the sync message could not be applied: {reason}")]
     SyncApply { key: String, reason: String },
+    #[error("the server's {what} pull does not check out: {reason}")]
+    BadPull { what: &'static str, reason: String },
 }
 
 /// A loaded document with its hydrated facts, kept so that a counter action does

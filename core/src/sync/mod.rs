@@ -8,6 +8,7 @@
 pub mod auth;
 mod doc_key;
 pub mod message;
+pub mod pull;
 pub mod session;
 pub mod wire;
 
@@ -18,4 +19,4 @@ pub use session::{
     ClientEffect, ClientEvent, ClientSession, CloseCode, DeviceRecord, DocOutcome, DocRefusal,
     Refusal, ServerEffect, ServerEvent, ServerSession,
 };
-pub use wire::{ErrorCode, Frame, RefusalCode, WireError};
+pub use wire::{ErrorCode, Frame, PullKind, RefusalCode, WireError, WithdrawalVerdict};

@@ -10,6 +10,12 @@
 //! Sync      0x10 both key_len:u8 | doc_key | automerge sync message (rest of frame)
 //! Refused   0x11 S→C  code:u8 | key_len:u8 | doc_key (key_len 0: no document) | reason utf8
 //! Error     0x7F both code:u8 | reason utf8
+//! Pull      0x20 C→S  what:u8 | since:u64              (decision 0010: read-only pulls)
+//! Pulled    0x21 S→C  what:u8 | version:u64 | JSON body (rest of frame, not empty)
+//! NotModified 0x22 S→C what:u8 | version:u64
+//! Changed   0x23 S→C  what:u8                          (pull again: the server's data moved)
+//! Withdraw  0x24 C→S  request:16 | amount:i64 (fen)
+//! WithdrawAnswer 0x25 S→C request:16 | verdict:u8 | reason utf8
 //! ```
 //!
 //! `Frame::decode` checks every length against what is left, refuses trailing bytes,
@@ -43,6 +49,12 @@ const DOC_ADDED: u8 = 0x05;
 const SYNC: u8 = 0x10;
 const REFUSED: u8 = 0x11;
 const ERROR: u8 = 0x7F;
+const PULL: u8 = 0x20;
+const PULLED: u8 = 0x21;
+const NOT_MODIFIED: u8 = 0x22;
+const CHANGED: u8 = 0x23;
+const WITHDRAW: u8 = 0x24;
+const WITHDRAW_ANSWER: u8 = 0x25;
 
 macro_rules! wire_code {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $value:literal => $text:literal,)* }) => {
@@ -103,6 +115,32 @@ wire_code!(
     }
 );
 
+wire_code!(
+    /// What a device pulls read-only from the server (`crate::sync::pull`).
+    PullKind {
+        /// The products the platform sells (a versioned snapshot).
+        Catalog = 1 => "catalog",
+        /// The point's commission ledger (incremental: entries after a version).
+        Ledger = 2 => "ledger",
+        /// The point's promoters and the consumers they brought (a snapshot).
+        Team = 3 => "team",
+        /// The point's withdrawal requests and their status (a snapshot).
+        Withdrawals = 4 => "withdrawals",
+    }
+);
+
+wire_code!(
+    /// The server's answer to a device's withdrawal request.
+    WithdrawalVerdict {
+        /// Stored as a pending request for finance (or already stored: a retry).
+        Accepted = 1 => "accepted",
+        /// More than the settled balance not yet withdrawn or requested.
+        OverBalance = 2 => "over_balance",
+        /// The amount is not a positive number of fen, or the id is taken.
+        Invalid = 3 => "invalid",
+    }
+);
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frame {
     Hello {
@@ -132,6 +170,33 @@ pub enum Frame {
     },
     Error {
         code: ErrorCode,
+        reason: String,
+    },
+    Pull {
+        what: PullKind,
+        /// The version the device holds (0: nothing yet).
+        since: u64,
+    },
+    Pulled {
+        what: PullKind,
+        version: u64,
+        /// JSON, as `crate::sync::pull` describes per kind.
+        body: Vec<u8>,
+    },
+    NotModified {
+        what: PullKind,
+        version: u64,
+    },
+    Changed {
+        what: PullKind,
+    },
+    Withdraw {
+        request: uuid::Uuid,
+        amount: i64,
+    },
+    WithdrawAnswer {
+        request: uuid::Uuid,
+        verdict: WithdrawalVerdict,
         reason: String,
     },
 }
@@ -181,6 +246,8 @@ pub enum WireError {
     UnknownCode { frame: &'static str, code: u8 },
     #[error("the Sync frame carries no sync message")]
     EmptySyncMessage,
+    #[error("the Pulled frame carries no body")]
+    EmptyPullBody,
     /// A WebSocket text message: every frame is a binary message.
     #[error("a text message arrived; sync frames are binary messages")]
     TextMessage,
@@ -198,6 +265,12 @@ impl Frame {
             Frame::Sync { .. } => "Sync",
             Frame::Refused { .. } => "Refused",
             Frame::Error { .. } => "Error",
+            Frame::Pull { .. } => "Pull",
+            Frame::Pulled { .. } => "Pulled",
+            Frame::NotModified { .. } => "NotModified",
+            Frame::Changed { .. } => "Changed",
+            Frame::Withdraw { .. } => "Withdraw",
+            Frame::WithdrawAnswer { .. } => "WithdrawAnswer",
         }
     }
 
@@ -252,6 +325,39 @@ impl Frame {
             Frame::Error { code, reason } => {
                 out.push(ERROR);
                 out.push(code.as_u8());
+                out.extend_from_slice(cut_reason(reason).as_bytes());
+            }
+            Frame::Pull { what, since } => {
+                out.extend_from_slice(&[PULL, what.as_u8()]);
+                out.extend_from_slice(&since.to_be_bytes());
+            }
+            Frame::Pulled {
+                what,
+                version,
+                body,
+            } => {
+                out.extend_from_slice(&[PULLED, what.as_u8()]);
+                out.extend_from_slice(&version.to_be_bytes());
+                out.extend_from_slice(body);
+            }
+            Frame::NotModified { what, version } => {
+                out.extend_from_slice(&[NOT_MODIFIED, what.as_u8()]);
+                out.extend_from_slice(&version.to_be_bytes());
+            }
+            Frame::Changed { what } => out.extend_from_slice(&[CHANGED, what.as_u8()]),
+            Frame::Withdraw { request, amount } => {
+                out.push(WITHDRAW);
+                out.extend_from_slice(request.as_bytes());
+                out.extend_from_slice(&amount.to_be_bytes());
+            }
+            Frame::WithdrawAnswer {
+                request,
+                verdict,
+                reason,
+            } => {
+                out.extend_from_slice(&[WITHDRAW_ANSWER]);
+                out.extend_from_slice(request.as_bytes());
+                out.push(verdict.as_u8());
                 out.extend_from_slice(cut_reason(reason).as_bytes());
             }
         }
@@ -348,6 +454,62 @@ impl Frame {
                 let reason = r.reason()?;
                 Frame::Error { code, reason }
             }
+            PULL => {
+                let mut r = Reader::new("Pull", body);
+                let what = r.pull_kind()?;
+                let since = u64::from_be_bytes(r.array("since")?);
+                r.finish()?;
+                Frame::Pull { what, since }
+            }
+            PULLED => {
+                let mut r = Reader::new("Pulled", body);
+                let what = r.pull_kind()?;
+                let version = u64::from_be_bytes(r.array("version")?);
+                let body = r.rest().to_vec();
+                if body.is_empty() {
+                    return Err(WireError::EmptyPullBody);
+                }
+                Frame::Pulled {
+                    what,
+                    version,
+                    body,
+                }
+            }
+            NOT_MODIFIED => {
+                let mut r = Reader::new("NotModified", body);
+                let what = r.pull_kind()?;
+                let version = u64::from_be_bytes(r.array("version")?);
+                r.finish()?;
+                Frame::NotModified { what, version }
+            }
+            CHANGED => {
+                let mut r = Reader::new("Changed", body);
+                let what = r.pull_kind()?;
+                r.finish()?;
+                Frame::Changed { what }
+            }
+            WITHDRAW => {
+                let mut r = Reader::new("Withdraw", body);
+                let request = uuid::Uuid::from_bytes(r.array("request id")?);
+                let amount = i64::from_be_bytes(r.array("amount")?);
+                r.finish()?;
+                Frame::Withdraw { request, amount }
+            }
+            WITHDRAW_ANSWER => {
+                let mut r = Reader::new("WithdrawAnswer", body);
+                let request = uuid::Uuid::from_bytes(r.array("request id")?);
+                let [code] = r.array("verdict")?;
+                let verdict = WithdrawalVerdict::from_u8(code).ok_or(WireError::UnknownCode {
+                    frame: "WithdrawAnswer",
+                    code,
+                })?;
+                let reason = r.reason()?;
+                Frame::WithdrawAnswer {
+                    request,
+                    verdict,
+                    reason,
+                }
+            }
             other => return Err(WireError::UnknownKind(other)),
         };
         Ok(frame)
@@ -418,6 +580,14 @@ impl<'a> Reader<'a> {
         DocKey::parse(text)
             .map(Some)
             .map_err(|source| WireError::BadDocKey { frame, source })
+    }
+
+    fn pull_kind(&mut self) -> Result<PullKind, WireError> {
+        let [code] = self.array("pull kind")?;
+        PullKind::from_u8(code).ok_or(WireError::UnknownCode {
+            frame: self.frame,
+            code,
+        })
     }
 
     fn required_key(&mut self) -> Result<DocKey, WireError> {

@@ -48,6 +48,9 @@ fn samples() -> Vec<Frame> {
             reason: "bad".into(),
         },
     ]
+    .into_iter()
+    .chain(super::super::pull::tests::pull_samples())
+    .collect()
 }
 
 #[test]
@@ -72,7 +75,11 @@ fn a_frame_cut_short_at_any_byte_is_never_taken_for_the_whole_frame() {
                     assert_ne!(other, f, "{} cut at {cut}", f.name());
                     assert!(matches!(
                         f,
-                        Frame::Sync { .. } | Frame::Refused { .. } | Frame::Error { .. }
+                        Frame::Sync { .. }
+                            | Frame::Refused { .. }
+                            | Frame::Error { .. }
+                            | Frame::Pulled { .. }
+                            | Frame::WithdrawAnswer { .. }
                     ));
                 }
             }
@@ -116,7 +123,11 @@ fn trailing_bytes_are_refused() {
     for f in samples() {
         if matches!(
             f,
-            Frame::Sync { .. } | Frame::Refused { .. } | Frame::Error { .. }
+            Frame::Sync { .. }
+                | Frame::Refused { .. }
+                | Frame::Error { .. }
+                | Frame::Pulled { .. }
+                | Frame::WithdrawAnswer { .. }
         ) {
             continue;
         }
@@ -315,6 +326,7 @@ fn any_frame() -> impl Strategy<Value = Frame> {
             .prop_map(|(code, doc, reason)| Frame::Refused { code, doc, reason }),
         (prop::sample::select(ErrorCode::ALL), reason)
             .prop_map(|(code, reason)| Frame::Error { code, reason }),
+        super::super::pull::tests::any_pull_frame(),
     ]
 }
 
@@ -333,7 +345,7 @@ proptest! {
     /// Random bodies behind a valid version and kind reach every field reader.
     #[test]
     fn random_bodies_of_every_kind_never_panic(
-        kind in prop::sample::select(vec![0x01u8, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11, 0x7F]),
+        kind in prop::sample::select(vec![0x01u8, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11, 0x7F, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25]),
         body in prop::collection::vec(any::<u8>(), 0..200),
     ) {
         let mut bytes = vec![VERSION, kind];

@@ -10,6 +10,7 @@ pub mod printing;
 pub mod settings;
 pub mod status;
 pub mod sync;
+pub mod team;
 
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -5,6 +5,7 @@
 pub mod data;
 mod seed;
 mod simulate;
+mod team;
 
 pub use seed::{seed, Cast, Seeded, ADMIN_USERNAME, CONSUMERS};
 pub use simulate::{load_cast, simulate};

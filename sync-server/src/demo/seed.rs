@@ -158,6 +158,8 @@ pub async fn seed<S: Store>(
     let home: Vec<PointId> = (0..consumers.len())
         .map(|_| points[rng.gen_range(0..points.len())])
         .collect();
+    // Promoters bring some of them, before they order, so the team has sales.
+    super::team::seed_team(store, &mut rng, &points, &consumers, &home).await?;
 
     let open = clock.delivery_day(now).map_err(internal)?;
     let mut orders = BTreeMap::new();

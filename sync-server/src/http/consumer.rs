@@ -26,8 +26,8 @@ use super::auth::TOKEN_TTL_MS;
 use super::{ApiError, ApiJson, AppState, ConsumerAuth, ErrorBody, Principal};
 use crate::config::Config;
 use crate::store::{
-    CatalogItem, ConsumerAccount, ConsumerOrder, ConsumerOrderLine, ConsumerOrderStatus,
-    PayAtPickup, Payments, PlaceOrder, PlacedOrder, Store,
+    normalize_referral_code, CatalogItem, ConsumerAccount, ConsumerOrder, ConsumerOrderLine,
+    ConsumerOrderStatus, PayAtPickup, Payments, PlaceOrder, PlacedOrder, Store,
 };
 
 #[derive(OpenApi)]
@@ -167,6 +167,10 @@ pub struct SessionRequest {
     pub phone: String,
     /// The name the leader reads at the counter; used on first sign-in.
     pub name: String,
+    /// A promoter's referral code (six letters and digits), if a promoter brought
+    /// this consumer. The first referral stands; an unknown code is a 422.
+    #[serde(default)]
+    pub referral_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -186,7 +190,11 @@ async fn session<S: Store>(
     State(st): State<AppState<S>>,
     ApiJson(req): ApiJson<SessionRequest>,
 ) -> Result<Json<SessionAnswer>, ApiError> {
+    let referral = referral_code(req.referral_code.as_deref())?;
     let id = st.consumer.issuer.sign_in(&st.store, &req).await?;
+    if let Some(code) = referral {
+        st.store.refer_consumer(id, code).await?;
+    }
     let now = Millis::now();
     Ok(Json(SessionAnswer {
         token: st.tokens.issue(&Principal::Consumer { id }, now),
@@ -345,6 +353,19 @@ pub struct OrderRequest {
     /// The pickup point the order is collected at.
     pub point: String,
     pub lines: Vec<OrderLineRequest>,
+    /// A promoter's referral code, as at sign-in (the first referral stands).
+    #[serde(default)]
+    pub referral_code: Option<String>,
+}
+
+/// An optional referral code, checked for its shape before anything is stored.
+fn referral_code(code: Option<&str>) -> Result<Option<String>, ApiError> {
+    match code.map(str::trim).filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(c) => normalize_referral_code(c)
+            .map(Some)
+            .ok_or_else(|| ApiError::field("referral_code", "must be six letters and digits")),
+    }
 }
 
 /// A placed order: its number, the 7-digit pickup code and the QR payload.
@@ -445,7 +466,11 @@ async fn place_order<S: Store>(
             "must be 1–64 characters",
         ));
     }
+    let referral = referral_code(req.referral_code.as_deref())?;
     let (point, lines) = parse_order(req)?;
+    if let Some(code) = referral {
+        st.store.refer_consumer(who.id, code).await?;
+    }
     let payments = st.consumer.payments.clone();
     let method = payments.method();
     let order = PlaceOrder {

@@ -15,7 +15,9 @@ pub mod limits;
 mod metrics;
 mod ops;
 pub mod platform;
+mod promoters;
 pub mod sync;
+mod sync_pulls;
 pub mod waves;
 
 use std::sync::Arc;
@@ -88,6 +90,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(waves::routes())
         .merge(platform::routes())
         .merge(devices::routes())
+        .merge(promoters::routes())
         .merge(sync::routes())
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -116,6 +119,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(waves::WavesApi::openapi());
     doc.merge(platform::PlatformApi::openapi());
     doc.merge(devices::DevicesApi::openapi());
+    doc.merge(promoters::PromotersApi::openapi());
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",

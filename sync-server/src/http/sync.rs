@@ -25,6 +25,7 @@ use linli_core::sync::{
 use linli_core::time::Millis;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::sync_pulls::{answer_pull, answer_withdrawal, pull_change};
 use super::AppState;
 use crate::store::{RefusalRecord, Store, SyncRefusal, SyncSession};
 
@@ -118,6 +119,13 @@ impl<S: Store> Connection<S> {
             _ => return vec![],
         };
         match change {
+            // A pull of this point went stale; only a welcomed device pulls.
+            Ok(key) if key.starts_with(crate::store::PULL_CHANGE_PREFIX) => {
+                match pull_change(&key, point) {
+                    Some(what) if docs.is_some() => vec![ServerEvent::PullChanged(what)],
+                    _ => vec![],
+                }
+            }
             Ok(key) => match DocKey::parse(&key) {
                 Ok(doc) if doc.point() == point => {
                     vec![ServerEvent::DocAdded(doc), ServerEvent::DocChanged(doc)]
@@ -185,6 +193,22 @@ impl<S: Store> Connection<S> {
                     message,
                 } => Some(self.receive(doc, message).await),
                 ServerEffect::Generate { device: _, doc } => Some(self.generate(doc).await),
+                ServerEffect::Pull {
+                    device: _,
+                    point,
+                    what,
+                    since,
+                } => Some(ServerEvent::Answer(
+                    answer_pull(&self.store, point, what, since).await,
+                )),
+                ServerEffect::Withdraw {
+                    device,
+                    point,
+                    request,
+                    amount,
+                } => Some(ServerEvent::Answer(
+                    answer_withdrawal(&self.store, point, device, request, amount).await,
+                )),
             };
             if let Some(event) = answer {
                 effects.extend(self.session.handle(event));

@@ -11,15 +11,18 @@ mod ledger;
 mod payments;
 mod platform;
 mod platform_store;
+mod pull;
 mod sqlite;
 mod sqlite_consumer;
 mod sqlite_device;
 mod sqlite_ledger;
 mod sqlite_platform;
+mod sqlite_pull;
 mod sqlite_staff;
 mod sqlite_sync;
 mod sqlite_wave;
 mod staff;
+mod team;
 mod wave;
 mod writer;
 
@@ -56,12 +59,15 @@ pub use platform_store::{
     PointTransition, ProductChange, ProductFilter, ProductPage, ProductRecord, Region, RegionPage,
     Route, RoutePage, RouteStop, SaleWindowBody, Supplier, SupplierPage, MAX_PAGE,
 };
+pub use pull::PullStore;
 pub use sqlite::SqliteStore;
 pub use staff::{NewStaff, StaffLoginError, StaffMember, StaffStore, MAX_PASSWORD_CHARS};
+pub use team::{normalize_referral_code, NewPromoter, Promoter, TeamStore};
 pub use wave::{
     DeliverySheet, DeliveryStop, PurchaseOrder, PurchaseOrderLine, RegionCutoff, RouteRef,
     SheetLine, SupplierRef, WaveDeliverySheets, WaveInfo, WavePurchaseOrders, WaveStore,
 };
+pub use writer::PULL_CHANGE_PREFIX;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -162,7 +168,9 @@ pub trait Store:
     + DeviceStore
     + LedgerStore
     + PlatformStore
+    + PullStore
     + StaffStore
+    + TeamStore
     + WaveStore
     + Clone
     + Send

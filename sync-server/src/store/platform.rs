@@ -83,7 +83,7 @@ pub struct NewSupplier {
     pub phone: String,
 }
 
-fn required(errs: &mut Vec<FieldError>, field: &str, v: &str, max: usize) {
+pub(super) fn required(errs: &mut Vec<FieldError>, field: &str, v: &str, max: usize) {
     if v.trim().is_empty() {
         errs.push(FieldError::new(field, "must not be empty"));
     } else if v.chars().count() > max {
@@ -92,7 +92,7 @@ fn required(errs: &mut Vec<FieldError>, field: &str, v: &str, max: usize) {
 }
 
 /// A mainland mobile number: 11 digits starting with 1.
-fn mobile(errs: &mut Vec<FieldError>, field: &str, v: &str) {
+pub(super) fn mobile(errs: &mut Vec<FieldError>, field: &str, v: &str) {
     if v.len() != 11 || !v.starts_with('1') || !v.bytes().all(|b| b.is_ascii_digit()) {
         errs.push(FieldError::new(
             field,

@@ -235,6 +235,7 @@ impl Store for SqliteStore {
                         p.commission_rate.map(|r| r.bp())
                     ],
                 )?;
+                super::writer::pull_changed("*", linli_core::sync::PullKind::Catalog);
                 Ok(())
             })
             .await

@@ -15,6 +15,7 @@ use linli_core::ids::{OrderId, PointId, SkuId};
 use linli_core::money::{Fen, Rate};
 use linli_core::order::OrderFacts;
 use linli_core::pickup_code::CodeDigest;
+use linli_core::sync::PullKind;
 use linli_core::time::Millis;
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -27,7 +28,7 @@ use super::ledger::{
 use super::payments::Payments;
 use super::sqlite::stored_order_lines;
 use super::sqlite_consumer::refund_charge;
-use super::writer::{optional, store_changes, DocCache};
+use super::writer::{optional, pull_changed, store_changes, DocCache};
 use super::{SqliteStore, StoreError};
 
 /// A "no" decided before the job wrote anything (see the module doc).
@@ -206,6 +207,7 @@ fn append(
         e.withdrawal,
         Millis::now().0
     ])?;
+    pull_changed(point, PullKind::Ledger);
     load_entry(conn, point, version)
 }
 
@@ -491,7 +493,7 @@ fn point_exists(conn: &Connection, point: &str) -> Result<(), StoreError> {
         .ok_or_else(|| StoreError::NotFound(format!("pickup point {point}")))
 }
 
-fn totals(conn: &Connection, point: &str) -> Result<LedgerTotals, StoreError> {
+pub(super) fn totals(conn: &Connection, point: &str) -> Result<LedgerTotals, StoreError> {
     point_exists(conn, point)?;
     let mut sums: BTreeMap<String, i64> = BTreeMap::new();
     let mut stmt = conn.prepare_cached(
@@ -836,7 +838,26 @@ fn checked_withdrawal((w, status): (Withdrawal, String)) -> Result<Withdrawal, S
     }
 }
 
-fn load_withdrawal(conn: &Connection, id: &str) -> Result<Withdrawal, StoreError> {
+/// Stores a requested withdrawal (the caller checked the balance) and tells the
+/// point's devices their withdrawals pull changed.
+pub(super) fn insert_withdrawal(
+    conn: &Connection,
+    id: &str,
+    point: &str,
+    amount: Fen,
+    by: &str,
+    at: Millis,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO withdrawals (id, point_id, amount, status, requested_at, requested_by)
+         VALUES (?1, ?2, ?3, 'requested', ?4, ?5)",
+    )?
+    .execute(params![id, point, amount.0, at.0, by])?;
+    pull_changed(point, PullKind::Withdrawals);
+    Ok(())
+}
+
+pub(super) fn load_withdrawal(conn: &Connection, id: &str) -> Result<Withdrawal, StoreError> {
     let row = conn
         .prepare_cached(&format!(
             "SELECT {WITHDRAWAL_COLUMNS} FROM withdrawals WHERE id = ?1"
@@ -979,11 +1000,7 @@ impl LedgerStore for SqliteStore {
                 }));
             }
             let id = uuid::Uuid::now_v7().to_string();
-            conn.prepare_cached(
-                "INSERT INTO withdrawals (id, point_id, amount, status, requested_at, requested_by)
-                 VALUES (?1, ?2, ?3, 'requested', ?4, ?5)",
-            )?
-            .execute(params![id, point, amount.0, at.0, by])?;
+            insert_withdrawal(conn, &id, &point, amount, &by, at)?;
             Ok(Ok(load_withdrawal(conn, &id)?))
         })
         .await
@@ -1046,6 +1063,7 @@ impl LedgerStore for SqliteStore {
                  WHERE id = ?1",
             )?
             .execute(params![id, status.as_str(), at.0, by, reason])?;
+            pull_changed(&w.point, PullKind::Withdrawals);
             if status == WithdrawalStatus::Approved {
                 // The request reserved this amount, so it is still within the balance.
                 append(

@@ -275,6 +275,8 @@ fn change_product(
     let mut p = load_product(conn, sku)?;
     if let Some(price) = change.price {
         p.price = price;
+        // Counters hold the catalog's prices (decision 0010); stock they do not.
+        super::writer::pull_changed("*", linli_core::sync::PullKind::Catalog);
     }
     if let Some(stock) = change.stock {
         p.stock = stock;

@@ -39,6 +39,19 @@ thread_local! {
     static CHANGED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The prefix of a published key that is not a document: `pull/<kind>/<point>`
+/// (`*` for every point) says a device's pull of that kind is stale (decision 0010).
+pub const PULL_CHANGE_PREFIX: &str = "pull/";
+
+/// Marks `what` changed for `point` (or `*`), published with the job's commit like
+/// a document key, so online devices hear `Changed` and pull again.
+pub(super) fn pull_changed(point: &str, what: linli_core::sync::PullKind) {
+    CHANGED.with(|c| {
+        c.borrow_mut()
+            .push(format!("{PULL_CHANGE_PREFIX}{}/{point}", what.as_str()))
+    });
+}
+
 /// Point-day documents kept in memory by the writer, with the keys a job touched
 /// so that a rolled-back job cannot leave a document ahead of the file.
 #[derive(Default)]

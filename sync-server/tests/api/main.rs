@@ -10,4 +10,5 @@ mod ledger;
 mod ops;
 mod ordering;
 mod platform;
+mod promoters;
 mod waves;

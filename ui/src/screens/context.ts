@@ -5,7 +5,7 @@ import type { Api, AppError } from "../api";
 import type { Lang } from "../i18n";
 import { el } from "../dom";
 
-export type ScreenName = "today" | "delivery" | "pickup" | "orders" | "commission" | "printing" | "settings" | "sync";
+export type ScreenName = "today" | "delivery" | "pickup" | "orders" | "commission" | "printing" | "settings" | "sync" | "team";
 
 export interface Ctx {
   api: Api;

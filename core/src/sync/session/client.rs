@@ -6,11 +6,12 @@
 use std::collections::BTreeSet;
 
 use super::jobs::DocJobs;
+use super::pulls::PullJobs;
 use super::{CloseCode, DocOutcome, DocRefusal, Refusal, HANDSHAKE_DEADLINE_MS};
 use crate::ids::{DeviceId, PointId};
 use crate::sync::auth::DeviceKey;
 use crate::sync::doc_key::DocKey;
-use crate::sync::wire::{ErrorCode, Frame, RefusalCode, WireError};
+use crate::sync::wire::{ErrorCode, Frame, PullKind, RefusalCode, WireError, WithdrawalVerdict};
 use crate::time::Millis;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +27,13 @@ pub enum ClientEvent {
     DocResult {
         doc: DocKey,
         outcome: DocOutcome,
+    },
+    /// The leader asked for a withdrawal; it is queued in the replica.
+    WithdrawalQueued,
+    /// The answer to `StorePull`: stored, and whether the server has more.
+    PullStored {
+        what: PullKind,
+        outcome: Result<bool, DocRefusal>,
     },
     Tick(Millis),
     /// The socket closed.
@@ -51,6 +59,25 @@ pub enum ClientEffect {
     /// `DocResult`.
     Generate {
         doc: DocKey,
+    },
+    /// Send `Frame::Pull` for `what` with the version the replica holds.
+    Pull {
+        what: PullKind,
+    },
+    /// Check and store what the server sent (`Replica::store_pull`); answer with
+    /// `PullStored`.
+    StorePull {
+        what: PullKind,
+        version: u64,
+        body: Vec<u8>,
+    },
+    /// Send a `Frame::Withdraw` for every withdrawal the replica has queued.
+    SendWithdrawals,
+    /// Record the server's answer to a queued withdrawal in the replica.
+    WithdrawalAnswered {
+        request: uuid::Uuid,
+        verdict: WithdrawalVerdict,
+        reason: String,
     },
     /// The handshake finished: these are the documents the device syncs.
     Ready {
@@ -79,6 +106,7 @@ pub struct ClientSession {
     phase: ClientPhase,
     deadline: Millis,
     jobs: DocJobs,
+    pulls: PullJobs,
 }
 
 type Effects = Vec<ClientEffect>;
@@ -94,6 +122,7 @@ impl ClientSession {
             phase: ClientPhase::Connecting,
             deadline: Millis(now.0.saturating_add(HANDSHAKE_DEADLINE_MS)),
             jobs: DocJobs::default(),
+            pulls: PullJobs::default(),
         }
     }
 
@@ -148,9 +177,10 @@ impl ClientSession {
             (phase, E::Tick(_)) => (phase, vec![]),
             // Before Welcome there is nothing to push: the first sync of each
             // document after Welcome carries every local change.
-            (phase @ (P::Connecting | P::AwaitChallenge | P::AwaitWelcome), E::DocChanged(_)) => {
-                (phase, vec![])
-            }
+            (
+                phase @ (P::Connecting | P::AwaitChallenge | P::AwaitWelcome),
+                E::DocChanged(_) | E::WithdrawalQueued,
+            ) => (phase, vec![]),
 
             (P::Connecting, E::Opened) => (
                 P::AwaitChallenge,
@@ -214,6 +244,13 @@ impl ClientSession {
                 effects.push(ClientEffect::Generate { doc: *doc });
             }
         }
+        // Queued withdrawals first, so the withdrawals pull that follows sees them.
+        effects.push(ClientEffect::SendWithdrawals);
+        for what in PullKind::ALL {
+            if self.pulls.want(*what) {
+                effects.push(ClientEffect::Pull { what: *what });
+            }
+        }
         (ClientPhase::Ready { docs }, effects)
     }
 
@@ -248,6 +285,65 @@ impl ClientSession {
                     effects.push(ClientEffect::Generate { doc });
                 }
             }
+            E::Frame(Frame::Pulled {
+                what,
+                version,
+                body,
+            }) => {
+                if !self.pulls.running(what) {
+                    return self.unasked("Pulled", what);
+                }
+                effects.push(ClientEffect::StorePull {
+                    what,
+                    version,
+                    body,
+                });
+            }
+            E::Frame(Frame::NotModified { what, .. }) => {
+                if !self.pulls.running(what) {
+                    return self.unasked("NotModified", what);
+                }
+                if self.pulls.finished(what, false) {
+                    effects.push(ClientEffect::Pull { what });
+                }
+            }
+            E::Frame(Frame::Changed { what }) => {
+                if self.pulls.want(what) {
+                    effects.push(ClientEffect::Pull { what });
+                }
+            }
+            E::Frame(Frame::WithdrawAnswer {
+                request,
+                verdict,
+                reason,
+            }) => {
+                effects.push(ClientEffect::WithdrawalAnswered {
+                    request,
+                    verdict,
+                    reason,
+                });
+                if self.pulls.want(PullKind::Withdrawals) {
+                    effects.push(ClientEffect::Pull {
+                        what: PullKind::Withdrawals,
+                    });
+                }
+            }
+            E::WithdrawalQueued => effects.push(ClientEffect::SendWithdrawals),
+            E::PullStored { what, outcome } => match outcome {
+                Ok(more) => {
+                    if self.pulls.finished(what, more) {
+                        effects.push(ClientEffect::Pull { what });
+                    }
+                }
+                // What the server sent is not a valid answer: a protocol error,
+                // retried on the next connection like any other.
+                Err(DocRefusal::Refused { reason, .. }) => {
+                    return self.error(ErrorCode::Malformed, reason);
+                }
+                Err(DocRefusal::Failed { reason }) => {
+                    return report(ErrorCode::Internal, CloseCode::Internal, reason);
+                }
+            },
             E::DocResult { doc, outcome } => match outcome {
                 Ok(reply) => {
                     if let Some(message) = reply {
@@ -279,6 +375,16 @@ impl ClientSession {
             }
         }
         (ClientPhase::Ready { docs }, effects)
+    }
+
+    fn unasked(&self, frame: &str, what: PullKind) -> (ClientPhase, Effects) {
+        self.error(
+            ErrorCode::Unexpected,
+            format!(
+                "a {frame} frame for the {} pull, which the device did not ask for",
+                what.as_str()
+            ),
+        )
     }
 
     /// Tell the server what is wrong with what it sent, then close.

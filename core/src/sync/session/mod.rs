@@ -10,6 +10,7 @@
 
 mod client;
 mod jobs;
+mod pulls;
 mod server;
 
 pub use client::{ClientEffect, ClientEvent, ClientPhase, ClientSession};

@@ -9,7 +9,7 @@ use super::{CloseCode, DocOutcome, DocRefusal, Refusal, HANDSHAKE_DEADLINE_MS};
 use crate::ids::{DeviceId, PointId};
 use crate::sync::auth::{DevicePublicKey, Nonce};
 use crate::sync::doc_key::DocKey;
-use crate::sync::wire::{ErrorCode, Frame, RefusalCode, WireError, MAX_WELCOME_DOCS};
+use crate::sync::wire::{ErrorCode, Frame, PullKind, RefusalCode, WireError, MAX_WELCOME_DOCS};
 use crate::time::Millis;
 
 /// What the server knows of a device, from enrollment.
@@ -41,6 +41,10 @@ pub enum ServerEvent {
     },
     /// The device was revoked while connected.
     Revoked,
+    /// The server's data behind a pull of the device's point changed.
+    PullChanged(PullKind),
+    /// The answer to `Pull` or `Withdraw`: the frame to send, or why storage failed.
+    Answer(Result<Frame, String>),
     Tick(Millis),
     /// The socket closed.
     Closed,
@@ -78,6 +82,22 @@ pub enum ServerEffect {
     Generate {
         device: DeviceId,
         doc: DocKey,
+    },
+    /// Read what the device pulls for its point (entries after `since`, or the
+    /// snapshot unless its version is `since`); answer with `Answer`.
+    Pull {
+        device: DeviceId,
+        point: PointId,
+        what: PullKind,
+        since: u64,
+    },
+    /// Store the device's withdrawal request for its point (idempotent by
+    /// `request`); answer with `Answer` carrying a `WithdrawAnswer`.
+    Withdraw {
+        device: DeviceId,
+        point: PointId,
+        request: uuid::Uuid,
+        amount: i64,
     },
 }
 
@@ -234,8 +254,9 @@ impl ServerSession {
                     };
                     (phase, vec![])
                 }
-                // The device's first sync of each document brings it up to date.
-                E::DocChanged(_) => {
+                // The device's first sync of each document brings it up to date, and
+                // it pulls everything once it is welcomed.
+                E::DocChanged(_) | E::PullChanged(_) => {
                     let phase = P::AwaitDocs {
                         device,
                         point,
@@ -326,6 +347,25 @@ impl ServerSession {
                     effects.push(ServerEffect::Send(Frame::DocAdded { doc }));
                 }
             }
+            // Pulls are always of the device's own point: the point comes from the
+            // proof, never from the frame.
+            E::Frame(Frame::Pull { what, since }) => effects.push(ServerEffect::Pull {
+                device,
+                point,
+                what,
+                since,
+            }),
+            E::Frame(Frame::Withdraw { request, amount }) => effects.push(ServerEffect::Withdraw {
+                device,
+                point,
+                request,
+                amount,
+            }),
+            E::PullChanged(what) => effects.push(ServerEffect::Send(Frame::Changed { what })),
+            E::Answer(Ok(frame)) => effects.push(ServerEffect::Send(frame)),
+            E::Answer(Err(reason)) => {
+                return report(ErrorCode::Internal, CloseCode::Internal, reason);
+            }
             E::DocResult { doc, outcome } => match outcome {
                 Ok(reply) => {
                     if let Some(message) = reply {
@@ -411,6 +451,8 @@ fn event_name(event: &ServerEvent) -> &'static str {
         ServerEvent::DocAdded(_) => "a new document",
         ServerEvent::DocResult { .. } => "a job result",
         ServerEvent::Revoked => "a revocation",
+        ServerEvent::PullChanged(_) => "a pull change",
+        ServerEvent::Answer(_) => "a pull answer",
         ServerEvent::Tick(_) => "a tick",
         ServerEvent::Closed => "a close",
     }

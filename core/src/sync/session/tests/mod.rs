@@ -2,6 +2,7 @@
 //! with two real automerge documents behind the `Receive`/`Generate` effects.
 
 mod exchange;
+mod pulls;
 mod refusals;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -94,6 +95,8 @@ struct World {
     ready: Option<Vec<DocKey>>,
     /// Bytes of all Sync frames sent, both ways.
     sync_bytes: usize,
+    /// The pulls' side of both ends (`pulls.rs`).
+    pulls: pulls::PullWorld,
 }
 
 impl World {
@@ -132,6 +135,7 @@ impl World {
             server_closed: None,
             ready: None,
             sync_bytes: 0,
+            pulls: pulls::PullWorld::default(),
         }
     }
 
@@ -194,6 +198,10 @@ impl World {
                 self.ready = Some(docs);
             }
             ClientEffect::Alert(r) => self.alerts.push(r),
+            other => {
+                let events = self.pulls.client_effect(other);
+                self.queue.extend(events);
+            }
         }
     }
 
@@ -232,6 +240,10 @@ impl World {
                 let outcome = self.server_store.generate(doc);
                 self.queue
                     .push_back(To::Server(ServerEvent::DocResult { doc, outcome }));
+            }
+            other => {
+                let events = self.pulls.server_effect(other);
+                self.queue.extend(events);
             }
         }
     }
