@@ -82,6 +82,13 @@ pub enum ReplicaError {
     },
     #[error("document {key}: the sync message could not be applied: {reason}")]
     SyncApply { key: String, reason: String },
+    /// Ours, not the server's: a message for the server could not be made.
+    #[error("document {key}: could not make a sync message: {source}")]
+    SyncEncode {
+        key: String,
+        #[source]
+        source: crate::sync::SyncMessageError,
+    },
 }
 
 /// A loaded document with its hydrated facts, kept so that a counter action does
