@@ -1,14 +1,16 @@
 //! Device sync benches, against the real sync server in process on loopback, with
 //! real replica files and the real `linli-sync-client`.
 //!
-//! `reconnect`: two counters of one busy point go offline for a week. Meanwhile the
-//! server takes 1,600 new orders for seven more days, and the counters hand over
-//! 1,400 orders between them (700 each, different orders): 3,000 orders of changes.
-//! Then both reconnect. Measured: the time until both counters and the server hold
-//! everything (each counter every order and the other's handovers, the server every
-//! handover booked), and the bytes of sync frames both ways. Baseline in the same
-//! run: gzip'd JSON of the same records moved the naive way (each counter downloads
-//! the new orders and the other counter's handovers, uploads its own).
+//! `reconnect`: a busy point's week offline (`linli_tests::week`, shared with the
+//! test): two counters synced for a week go offline for another. Meanwhile the
+//! server takes 1,600 new orders for seven more days and a consumer cancels one,
+//! and the counters hand over 1,400 orders between them (700 each, different
+//! orders), one more on both, and the cancelled one: 3,000 orders of changes. Then
+//! both reconnect. Measured: the time until both counters hold every order, every
+//! handover and both conflicts with nothing pending (so the server has booked
+//! everything), and the bytes of sync frames both ways. Baseline in the same run:
+//! gzip'd JSON of the same records moved the naive way (each counter downloads the
+//! new orders and the other counter's handovers, uploads its own).
 //!
 //! `devices`: 1,000 simulated counters, each at its own point with a 30-order day,
 //! each doing one whole sync (connect, handshake, first sync of its day) against one
@@ -19,58 +21,20 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::bail;
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use linli_core::counter::CodeMethod;
-use linli_core::handover::HandoverRequest;
-use linli_core::pickup_code::PickupCode;
 use linli_core::replica::{OrderList, Replica};
 use linli_core::time::Millis;
-use linli_sync_client::{SharedReplica, SyncClient, SyncConfig, SyncHandle};
-use linli_sync_server::store::{PlacedOrder, Store};
+use linli_sync_client::{SharedReplica, SyncClient};
 use linli_tests::net::{self, Server};
+use linli_tests::week::{Reconnected, Scale, WeekOffline};
 use serde::Serialize;
 
 use crate::stats::percentile;
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-const DAYS: i64 = 7;
-const BEFORE_PER_DAY: usize = 200;
-const NEW_ORDERS: usize = 1_600;
-const HANDOVERS_PER_DEVICE: usize = 700;
-
 fn lock(r: &SharedReplica) -> std::sync::MutexGuard<'_, Replica> {
     r.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn config(server: &Server) -> SyncConfig {
-    let mut c = SyncConfig::new(server.url());
-    c.backoff_min = Duration::from_millis(20);
-    c.backoff_max = Duration::from_millis(200);
-    c
-}
-
-async fn until_synced(h: &SyncHandle) -> anyhow::Result<()> {
-    tokio::time::timeout(
-        net::PATIENCE,
-        h.wait_for(|s| s.online && s.pending.is_empty() && s.last_sync_at.is_some()),
-    )
-    .await
-    .map_err(|_| anyhow!("a device did not sync in time"))?;
-    Ok(())
-}
-
-/// A handover as a REST API would carry it.
-#[derive(Serialize)]
-struct HandoverJson {
-    event: String,
-    order: String,
-    lines: Vec<(String, u32)>,
-    method: &'static str,
-    device: String,
-    leader: String,
-    at: i64,
 }
 
 fn gzip_json<T: Serialize>(records: &[T]) -> anyhow::Result<usize> {
@@ -89,119 +53,29 @@ pub fn reconnect() -> anyhow::Result<()> {
 
 async fn reconnect_run() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = Server::start(dir.path()).await?;
-    let w = net::world(&server.store).await?;
-    let start = Millis::now();
-    // The week the counters saw: orders, cutoff, a first sync, acceptance.
-    let mut before: Vec<PlacedOrder> = Vec::new();
-    let mut days = Vec::new();
-    for d in 0..DAYS {
-        let at = Millis(start.0 + d * DAY_MS);
-        for i in 0..BEFORE_PER_DAY {
-            before.push(net::place(&server.store, &w, w.point, &format!("b-{d}-{i}"), at).await?);
-        }
-        let day = before.last().map(|o| o.day.clone()).context("no order")?;
-        server
-            .store
-            .run_cutoff(w.region.clone(), day.clone(), at)
-            .await?;
-        days.push(day);
-    }
-    let a = net::enrolled_replica(&server, w.point, &dir.path().join("a.sqlite3"), "A").await?;
-    let b = net::enrolled_replica(&server, w.point, &dir.path().join("b.sqlite3"), "B").await?;
-    for r in [&a, &b] {
-        let h = SyncClient::start(r.clone(), config(&server))?;
-        until_synced(&h).await?;
-        h.stop().await;
-        let mut r = lock(r);
-        for day in &days {
-            r.accept_delivery(day)?;
-        }
-    }
-    // Offline for a week: both counters hand over, the server takes new orders.
-    let mut handovers: [Vec<HandoverJson>; 2] = [Vec::new(), Vec::new()];
-    for (i, o) in before.iter().take(2 * HANDOVERS_PER_DEVICE).enumerate() {
-        let (r, side) = if i % 2 == 0 { (&a, 0) } else { (&b, 1) };
-        let code = PickupCode::parse(&o.code)?;
-        let receipt = lock(r).hand_over(&code, None, &HandoverRequest::Whole, CodeMethod::Typed)?;
-        let me = lock(r).identity().context("enrolled")?.clone();
-        handovers[side].push(HandoverJson {
-            event: receipt.event.to_string(),
-            order: receipt.order.to_string(),
-            lines: receipt
-                .lines
-                .iter()
-                .map(|l| (l.sku.to_string(), l.qty))
-                .collect(),
-            method: "typed",
-            device: me.device.to_string(),
-            leader: me.leader,
-            at: receipt.at.0,
-        });
-    }
-    let mut new_orders = Vec::new();
-    for i in 0..NEW_ORDERS {
-        let d = DAYS + (i as i64 % DAYS);
-        let at = Millis(start.0 + d * DAY_MS);
-        new_orders.push(net::place(&server.store, &w, w.point, &format!("n-{i}"), at).await?);
-    }
-
-    // Reconnect both and wait for everything everywhere.
-    let total_orders = before.len() + new_orders.len();
-    let handed = 2 * HANDOVERS_PER_DEVICE;
-    let t0 = Instant::now();
-    let ha = SyncClient::start(a.clone(), config(&server))?;
-    let hb = SyncClient::start(b.clone(), config(&server))?;
-    let db = server.db()?;
-    let deadline = Instant::now() + net::PATIENCE;
-    loop {
-        let mut done = true;
-        for (r, h) in [(&a, &ha), (&b, &hb)] {
-            let s = h.status();
-            let counts = {
-                let r = lock(r);
-                (
-                    r.list_orders(OrderList::All, None, 100_000)?.len(),
-                    r.list_orders(OrderList::PickedUp, None, 100_000)?.len(),
-                )
-            };
-            done &= s.online && s.pending.is_empty() && counts == (total_orders, handed);
-        }
-        let booked: i64 = db.query_row(
-            "SELECT count(DISTINCT order_id) FROM ledger_entries WHERE kind = 'accrual'",
-            [],
-            |r| r.get(0),
-        )?;
-        done &= booked as usize == handed;
-        if done {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("the devices did not converge");
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let elapsed = t0.elapsed();
-    let (sa, sb) = (ha.status(), hb.status());
-    ha.stop().await;
-    hb.stop().await;
+    let week = WeekOffline::prepare(dir.path(), Scale::BUSY_WEEK).await?;
+    eprintln!("set-up done; reconnecting both counters");
+    let Reconnected { elapsed, a, b } = week.reconnect().await?;
+    let (sa, sb) = (a.status(), b.status());
+    a.stop().await;
+    b.stop().await;
     let conflicts = sa.conflicts.len() + sb.conflicts.len();
     let wire = sa.bytes_sent + sa.bytes_received + sb.bytes_sent + sb.bytes_received;
 
     // The naive way: each counter downloads the new orders and the other's
     // handovers and uploads its own, as gzip'd JSON.
-    let orders_gz = gzip_json(&new_orders)?;
-    let baseline = 2 * orders_gz
-        + gzip_json(&handovers[0])?
-        + gzip_json(&handovers[1])?
-        + gzip_json(&handovers[1])?
-        + gzip_json(&handovers[0])?;
+    let [mine_a, mine_b] = &week.handovers;
+    let baseline =
+        2 * gzip_json(&week.new_orders)? + 2 * gzip_json(mine_a)? + 2 * gzip_json(mine_b)?;
     let ratio = wire as f64 / baseline as f64;
 
     println!(
-        "two counters, one point, a week offline: {NEW_ORDERS} new orders on the server, \
-         {handed} handovers on the counters ({} each)",
-        HANDOVERS_PER_DEVICE
+        "two counters, one point, a week offline: {} new orders on the server, \
+         {} handovers on the counters ({} and {}; one order on both, one cancelled meanwhile)",
+        week.new_orders.len(),
+        mine_a.len() + mine_b.len(),
+        mine_a.len(),
+        mine_b.len()
     );
     println!();
     println!("| measure | value |");
@@ -220,7 +94,10 @@ async fn reconnect_run() -> anyhow::Result<()> {
         sb.bytes_sent, sb.bytes_received
     );
     println!("| baseline: gzip'd JSON of the same records, same directions | {baseline} |");
-    println!("| conflicts listed (expected 0) | {conflicts} |");
+    println!(
+        "| conflicts listed, both counters (expected {}) | {conflicts} |",
+        2 * WeekOffline::CONFLICTS
+    );
     println!();
     println!(
         "reconnect: {:.0} ms to converge, {wire} bytes ({ratio:.2}x vs gzip'd JSON)",
@@ -266,8 +143,8 @@ async fn devices_run() -> anyhow::Result<()> {
             let _permit = sem.acquire_owned().await?;
             let started = Instant::now();
             let replica = linli_sync_client::share(Replica::open(&path)?);
-            let h = SyncClient::start(replica.clone(), config(&server))?;
-            until_synced(&h).await?;
+            let h = SyncClient::start(replica.clone(), net::quick_config(&server))?;
+            net::until_synced(&h).await?;
             let took = started.elapsed();
             h.stop().await;
             let n = lock(&replica)

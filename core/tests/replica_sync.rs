@@ -3,7 +3,7 @@
 //! local changes going up, refusals that store nothing, and the device and server
 //! sessions driving the replica through their effects.
 
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{State, SyncDoc};
 use linli_core::counter::CodeMethod;
 use linli_core::demo::{sample_day_doc, sample_orders, SampleCatalog, SampleOrder};
 use linli_core::doc::PointDayDoc;
@@ -13,8 +13,8 @@ use linli_core::pickup::PickupRefusal;
 use linli_core::pickup_code::CodeKey;
 use linli_core::replica::{sync_outcome, DeviceIdentity, OrderList, Replica, ReplicaError};
 use linli_core::sync::{
-    ClientEffect, ClientEvent, ClientSession, DeviceRecord, DocKey, DocRefusal, Frame, RefusalCode,
-    ServerEffect, ServerEvent, ServerSession,
+    decode_sync_message, generate_sync_message, ClientEffect, ClientEvent, ClientSession,
+    DeviceRecord, DocKey, DocRefusal, Frame, RefusalCode, ServerEffect, ServerEvent, ServerSession,
 };
 use linli_core::time::Millis;
 
@@ -96,16 +96,12 @@ fn server_receive(s: &mut Setup, bytes: &[u8]) {
     s.server
         .automerge()
         .sync()
-        .receive_sync_message(&mut s.server_state, Message::decode(bytes).unwrap())
+        .receive_sync_message(&mut s.server_state, decode_sync_message(bytes).unwrap())
         .unwrap();
 }
 
 fn server_generate(s: &mut Setup) -> Option<Vec<u8>> {
-    s.server
-        .automerge()
-        .sync()
-        .generate_sync_message(&mut s.server_state)
-        .map(Message::encode)
+    generate_sync_message(s.server.automerge(), &mut s.server_state).unwrap()
 }
 
 /// Runs the protocol until neither side has anything to say; returns the bytes

@@ -50,3 +50,5 @@ pub mod torture {
 
 /// A real sync server on loopback and the platform set-up the sync scenarios share.
 pub mod net;
+/// A busy point's week offline, then reconnect: the test's and the bench's set-up.
+pub mod week;

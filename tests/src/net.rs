@@ -14,7 +14,7 @@ use linli_core::money::{Fen, Rate};
 use linli_core::ordering::RequestedLine;
 use linli_core::replica::Replica;
 use linli_core::time::Millis;
-use linli_sync_client::SharedReplica;
+use linli_sync_client::{SharedReplica, SyncConfig, SyncHandle};
 use linli_sync_server::http::{self, AppState, TokenKeys};
 use linli_sync_server::store::{
     DeviceStore, NewPoint, NewRegion, NewRoute, NewSupplier, PaymentMethod, PlaceOrder,
@@ -257,6 +257,26 @@ pub async fn enrolled_replica(
         .await
         .context("enroll")?;
     Ok(replica)
+}
+
+/// A device's sync configuration for loopback runs: reconnects within 20-200 ms.
+pub fn quick_config(server: &Server) -> SyncConfig {
+    let mut c = SyncConfig::new(server.url());
+    c.backoff_min = Duration::from_millis(20);
+    c.backoff_max = Duration::from_millis(200);
+    c
+}
+
+/// Waits until the device is online, holds nothing the server lacks, and has
+/// heard from the server about every document offered on this connection.
+pub async fn until_synced(h: &SyncHandle) -> anyhow::Result<()> {
+    tokio::time::timeout(
+        PATIENCE,
+        h.wait_for(|s| s.online && s.pending.is_empty() && s.last_sync_at.is_some()),
+    )
+    .await
+    .map_err(|_| anyhow!("a device did not sync in time"))?;
+    Ok(())
 }
 
 /// Polls `check` until it answers `Some`, or fails after `PATIENCE`.

@@ -9,7 +9,7 @@ mod ownership;
 mod point_day_doc;
 
 pub use ownership::{check_ownership, OwnershipViolation, Writer};
-pub use point_day_doc::PointDayDoc;
+pub use point_day_doc::{PointDayDoc, Refreshed};
 
 /// Why a document cannot be used.
 #[derive(Debug, thiserror::Error)]

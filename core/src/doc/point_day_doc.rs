@@ -3,7 +3,7 @@
 //! the same `orders`, `expected`, … map objects. (Two sides creating the same map key
 //! concurrently would make two objects, and automerge would show only one of them.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ROOT};
@@ -199,6 +199,120 @@ impl PointDayDoc {
         })
     }
 
+    /// Brings `facts`, the facts at heads `from`, up to heads `to` by reading again
+    /// only the entries automerge's diff between them touches: after a week offline a
+    /// day gains a hundred handovers, and hydrating the other few hundred orders and
+    /// events again is what a merge used to cost. Gives exactly what `facts()` would.
+    pub fn refresh_facts(
+        &mut self,
+        facts: &mut PointDay,
+        from: &[automerge::ChangeHash],
+        to: &[automerge::ChangeHash],
+    ) -> Result<Refreshed, DocError> {
+        let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+        let patches = self.doc.diff(from, to);
+        for patch in patches {
+            use automerge::PatchAction as A;
+            let map = match patch.path.first() {
+                Some((_, automerge::Prop::Map(m))) => m.clone(),
+                // The root itself: identity or a map, which only genesis writes.
+                _ => {
+                    *facts = self.facts()?;
+                    return Ok(Refreshed::everything(facts));
+                }
+            };
+            let key = match (patch.path.get(1), &patch.action) {
+                (Some((_, automerge::Prop::Map(k))), _) => k.clone(),
+                (None, A::PutMap { key, .. } | A::DeleteMap { key }) => key.clone(),
+                (
+                    None,
+                    A::Conflict {
+                        prop: automerge::Prop::Map(k),
+                    },
+                ) => k.clone(),
+                _ => {
+                    *facts = self.facts()?;
+                    return Ok(Refreshed::everything(facts));
+                }
+            };
+            touched.insert((map, key));
+        }
+        let mut out = Refreshed::default();
+        for (map, key) in touched {
+            match map.as_str() {
+                "orders" => {
+                    let id: OrderId = parse_key(&map, &key)?;
+                    let obj = self.map("orders")?;
+                    match self.doc.get(&obj, key.as_str())? {
+                        Some((automerge::Value::Object(ObjType::Map), entry)) => {
+                            facts
+                                .orders
+                                .insert(id, order_entries::read_order(&self.doc, &entry, id)?);
+                        }
+                        _ => {
+                            facts.orders.remove(&id);
+                        }
+                    }
+                    out.orders.insert(id);
+                }
+                "handovers" => {
+                    let id: EventId = parse_key(&map, &key)?;
+                    match self.entry::<Handover>("handovers", &key)? {
+                        Some(h) => {
+                            out.orders.insert(h.order);
+                            facts.handovers.insert(id, h);
+                        }
+                        None => {
+                            if let Some(h) = facts.handovers.remove(&id) {
+                                out.orders.insert(h.order);
+                            }
+                        }
+                    }
+                }
+                "expected" => {
+                    out.day = true;
+                    refresh_entry(self, &mut facts.expected, "expected", &key)?;
+                }
+                "checks" => {
+                    out.day = true;
+                    refresh_entry(self, &mut facts.checks, "checks", &key)?;
+                }
+                "acceptances" => {
+                    out.day = true;
+                    refresh_entry(self, &mut facts.acceptances, "acceptances", &key)?;
+                }
+                "intakes" => refresh_entry(self, &mut facts.intakes, "intakes", &key)?,
+                RESOLUTIONS_MAP => {
+                    let id: EventId = parse_key(&map, &key)?;
+                    match self.entry::<ConflictResolution>(RESOLUTIONS_MAP, &key)? {
+                        Some(r) => {
+                            out.orders.insert(r.order);
+                            facts.resolutions.insert(id, r);
+                        }
+                        None => {
+                            if let Some(r) = facts.resolutions.remove(&id) {
+                                out.orders.insert(r.order);
+                            }
+                        }
+                    }
+                }
+                // A map this build does not know: `facts()` ignores it too.
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// One entry of a map, hydrated, or `None` if the key is not there.
+    fn entry<V: autosurgeon::Hydrate>(
+        &self,
+        map: &'static str,
+        key: &str,
+    ) -> Result<Option<V>, DocError> {
+        let obj = self.map(map)?;
+        Ok(hydrate_prop(&self.doc, &obj, key)?)
+    }
+
     fn entries<K: std::str::FromStr + Ord, V: autosurgeon::Hydrate>(
         &self,
         map: &'static str,
@@ -261,3 +375,48 @@ impl PointDayDoc {
         &mut self.doc
     }
 }
+
+/// What `refresh_facts` changed: the orders whose facts or handovers moved, and
+/// whether something day-wide did (expected lines, checks, acceptances), which can
+/// change every order's status.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Refreshed {
+    pub orders: BTreeSet<OrderId>,
+    pub day: bool,
+}
+
+impl Refreshed {
+    fn everything(facts: &PointDay) -> Self {
+        Refreshed {
+            orders: facts.orders.keys().copied().collect(),
+            day: true,
+        }
+    }
+}
+
+fn parse_key<K: std::str::FromStr>(map: &str, key: &str) -> Result<K, DocError> {
+    key.parse().map_err(|_| {
+        DocError::Shape(autosurgeon::HydrateError::unexpected(
+            "an id as the key",
+            format!("'{key}' in '{map}'"),
+        ))
+    })
+}
+
+fn refresh_entry<K: std::str::FromStr + Ord, V: autosurgeon::Hydrate>(
+    doc: &PointDayDoc,
+    entries: &mut BTreeMap<K, V>,
+    map: &'static str,
+    key: &str,
+) -> Result<(), DocError> {
+    let k: K = parse_key(map, key)?;
+    match doc.entry::<V>(map, key)? {
+        Some(v) => entries.insert(k, v),
+        None => entries.remove(&k),
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "refresh_tests.rs"]
+mod refresh_tests;

@@ -89,6 +89,13 @@ pub enum ReplicaError {
     SyncApply { key: String, reason: String },
     #[error("the server's {what} pull does not check out: {reason}")]
     BadPull { what: &'static str, reason: String },
+    /// Ours, not the server's: a message for the server could not be made.
+    #[error("document {key}: could not make a sync message: {source}")]
+    SyncEncode {
+        key: String,
+        #[source]
+        source: crate::sync::SyncMessageError,
+    },
 }
 
 /// A loaded document with its hydrated facts, kept so that a counter action does

@@ -1,5 +1,5 @@
 //! The projection: relational rows derived from a point-day's facts. `project_day`
-//! rewrites a day's rows; `project_order` rewrites one order's (after a handover,
+//! rewrites a day's rows; `project_orders` rewrites some orders' (after a handover,
 //! which changes nothing else). Both give exactly what the other would.
 
 use rusqlite::{params, Transaction};
@@ -58,24 +58,29 @@ pub(super) fn project_day(
     Ok(())
 }
 
-pub(super) fn project_order(
+pub(super) fn project_orders<'a>(
     tx: &Transaction<'_>,
     key: &str,
     facts: &PointDay,
-    id: OrderId,
+    ids: impl IntoIterator<Item = &'a OrderId>,
 ) -> Result<(), ReplicaError> {
     // Deriving the day is pure arithmetic over a few hundred orders; writing its
-    // rows is what costs, so only this order's rows are written.
+    // rows is what costs, so only these orders' rows are written.
     let view = derive_day(facts);
-    let sid = id.to_string();
-    tx.execute("DELETE FROM order_lines WHERE order_id = ?1", [&sid])?;
-    tx.execute("DELETE FROM orders WHERE order_id = ?1", [&sid])?;
-    tx.execute("DELETE FROM handovers WHERE order_id = ?1", [&sid])?;
-    tx.execute(
-        "DELETE FROM conflict_resolutions WHERE order_id = ?1",
-        [&sid],
-    )?;
-    write_order(tx, key, facts, &view, id)
+    for id in ids {
+        let sid = id.to_string();
+        tx.execute("DELETE FROM order_lines WHERE order_id = ?1", [&sid])?;
+        tx.execute("DELETE FROM orders WHERE order_id = ?1", [&sid])?;
+        tx.execute("DELETE FROM handovers WHERE order_id = ?1", [&sid])?;
+        tx.execute(
+            "DELETE FROM conflict_resolutions WHERE order_id = ?1",
+            [&sid],
+        )?;
+        if facts.orders.contains_key(id) {
+            write_order(tx, key, facts, &view, *id)?;
+        }
+    }
+    Ok(())
 }
 
 fn write_order(

@@ -19,6 +19,8 @@ pub(super) enum Touched {
     Day,
     /// One order (a handover).
     Order(OrderId),
+    /// Some orders (a sync message that brought handovers, new orders, cancels).
+    Orders(std::collections::BTreeSet<OrderId>),
     /// Nothing projected (an intake).
     Nothing,
 }
@@ -111,7 +113,8 @@ impl Replica {
         let chunks = append_chunk(&tx, key, &chunk)?;
         match touched {
             Touched::Day => project::project_day(&tx, key, &loaded.facts)?,
-            Touched::Order(id) => project::project_order(&tx, key, &loaded.facts, id)?,
+            Touched::Order(id) => project::project_orders(&tx, key, &loaded.facts, [&id])?,
+            Touched::Orders(ids) => project::project_orders(&tx, key, &loaded.facts, &ids)?,
             Touched::Nothing => {}
         }
         if let Some(state) = sync_state {

@@ -14,7 +14,10 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use super::store::Touched;
 use super::{Loaded, Replica, ReplicaError};
 use crate::doc::{DocError, PointDayDoc};
-use crate::sync::{decode_sync_message, DeviceKey, DocKey, DocOutcome, DocRefusal, RefusalCode};
+use crate::sync::{
+    decode_sync_message, generate_sync_message, DeviceKey, DocKey, DocOutcome, DocRefusal,
+    RefusalCode,
+};
 
 /// Sync with the server for one document during one connection. automerge's
 /// `State` holds per-connection facts (what was sent, what is in flight) besides
@@ -78,23 +81,19 @@ impl Replica {
         let mut peer = self.take_peer(&k)?;
         let message = match self.take_document(&k) {
             Ok(Some(mut loaded)) => {
-                let m = loaded
-                    .doc
-                    .automerge()
-                    .sync()
-                    .generate_sync_message(&mut peer.state);
+                let m = generate_sync_message(loaded.doc.automerge(), &mut peer.state);
                 self.loaded.insert(k.clone(), loaded);
-                Ok(m)
+                m.map_err(|source| encode_err(&k, source))
             }
-            Ok(None) => Ok(peer
-                .fresh
-                .get_or_insert_with(AutoCommit::new)
-                .sync()
-                .generate_sync_message(&mut peer.state)),
+            Ok(None) => generate_sync_message(
+                peer.fresh.get_or_insert_with(AutoCommit::new),
+                &mut peer.state,
+            )
+            .map_err(|source| encode_err(&k, source)),
             Err(e) => Err(e),
         };
         self.sync.insert(k, peer);
-        Ok(message?.map(Message::encode))
+        message
     }
 
     /// Applies the server's sync message about `key` and returns the reply to send.
@@ -136,10 +135,21 @@ impl Replica {
         let before = loaded.doc.automerge().get_heads();
         receive_guarded(k, loaded.doc.automerge(), &mut peer.state, message)?;
         let state = peer.state.encode();
-        if loaded.doc.automerge().get_heads() != before {
+        let after = loaded.doc.automerge().get_heads();
+        if after != before {
             check_identity(&key, k, &loaded.doc)?;
-            loaded.facts = loaded.doc.facts().map_err(|e| super::store_doc_err(k, e))?;
-            self.commit_change_and_sync_state(k, loaded, false, Touched::Day, Some(&state))?;
+            // Only what the message touched is read again and projected.
+            let refreshed = loaded
+                .doc
+                .refresh_facts(&mut loaded.facts, &before, &after)
+                .map_err(|e| super::store_doc_err(k, e))?;
+            // A new order or a cancel moves a short line's allocation between orders.
+            let touched = if refreshed.day || !loaded.facts.checks.is_empty() {
+                Touched::Day
+            } else {
+                Touched::Orders(refreshed.orders)
+            };
+            self.commit_change_and_sync_state(k, loaded, false, touched, Some(&state))?;
         } else {
             self.loaded.insert(k.to_string(), loaded);
             if state != peer.stored {
@@ -164,12 +174,10 @@ impl Replica {
         let mut fresh = peer.fresh.take().unwrap_or_default();
         receive_guarded(k, &mut fresh, &mut peer.state, message)?;
         if fresh.get_heads().is_empty() {
-            let reply = fresh
-                .sync()
-                .generate_sync_message(&mut peer.state)
-                .map(Message::encode);
+            let reply = generate_sync_message(&mut fresh, &mut peer.state)
+                .map_err(|source| encode_err(k, source));
             peer.fresh = Some(fresh);
-            return Ok(reply);
+            return reply;
         }
         let doc = PointDayDoc::load_for(&fresh.save(), key.point(), &key.day_string())
             .map_err(|e| super::store_doc_err(k, e))?;
@@ -192,12 +200,8 @@ impl Replica {
             .loaded
             .get_mut(k)
             .ok_or_else(|| ReplicaError::NoSuchDay(k.to_string()))?;
-        Ok(loaded
-            .doc
-            .automerge()
-            .sync()
-            .generate_sync_message(&mut peer.state)
-            .map(Message::encode))
+        generate_sync_message(loaded.doc.automerge(), &mut peer.state)
+            .map_err(|source| encode_err(k, source))
     }
 
     /// The documents holding changes the server has not acknowledged (the app's
@@ -251,6 +255,13 @@ impl Replica {
             stored,
             fresh: None,
         })
+    }
+}
+
+fn encode_err(k: &str, source: crate::sync::SyncMessageError) -> ReplicaError {
+    ReplicaError::SyncEncode {
+        key: k.to_string(),
+        source,
     }
 }
 

@@ -6,6 +6,7 @@
 //! docs/decisions for why this is our own loop on automerge's sync protocol and not samod.
 
 pub mod auth;
+pub mod changes;
 mod doc_key;
 pub mod message;
 pub mod pull;
@@ -14,7 +15,9 @@ pub mod wire;
 
 pub use auth::{AuthError, DeviceKey, DevicePublicKey, Nonce, ProofSignature};
 pub use doc_key::{DocKey, DocKeyError, DOC_KEY_LEN};
-pub use message::{decode_sync_message, SyncMessageError};
+pub use message::{
+    decode_sync_message, encode_sync_message, generate_sync_message, SyncMessageError,
+};
 pub use session::{
     ClientEffect, ClientEvent, ClientSession, CloseCode, DeviceRecord, DocOutcome, DocRefusal,
     Refusal, ServerEffect, ServerEvent, ServerSession,

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use automerge::sync::{Message, State, SyncDoc};
+use automerge::sync::{State, SyncDoc};
 use automerge::{ChangeHash, Prop};
 use linli_core::doc::{check_ownership, PointDayDoc, Writer};
 use linli_core::handover::{HandoverLine, HandoverRequest};
@@ -20,6 +20,7 @@ use linli_core::ids::{DeviceId, OrderId, SkuId};
 use linli_core::order::OrderFacts;
 use linli_core::point_day::{PointDay, COUNTER_MAPS};
 use linli_core::status::{derive_day, Conflict};
+use linli_core::sync::{decode_sync_message, generate_sync_message};
 use linli_core::time::Millis;
 use rusqlite::{params, Connection};
 
@@ -119,11 +120,15 @@ fn document<'d>(
 }
 
 fn generate(doc: &mut PointDayDoc, state: &mut State) -> Result<Option<Vec<u8>>, SyncRefusal> {
-    let made = catch_unwind(AssertUnwindSafe(|| {
-        doc.automerge().sync().generate_sync_message(state)
+    catch_unwind(AssertUnwindSafe(|| {
+        generate_sync_message(doc.automerge(), state)
     }))
-    .map_err(|_| SyncRefusal::Panicked)?;
-    Ok(made.map(Message::encode))
+    .map_err(|_| SyncRefusal::Panicked)?
+    .map_err(|e| {
+        SyncRefusal::Store(StoreError::Internal(format!(
+            "could not make a sync message: {e}"
+        )))
+    })
 }
 
 pub(super) fn generate_job(
@@ -170,20 +175,24 @@ fn receive(
     bytes: &[u8],
 ) -> Result<SyncAnswer, SyncRefusal> {
     check_access(conn, device, key)?;
-    let message = catch_unwind(|| Message::decode(bytes))
+    // Decoded with limits (Bloom filters, hash counts, the changes' inflated size).
+    let message = catch_unwind(|| decode_sync_message(bytes))
         .map_err(|_| SyncRefusal::Panicked)?
         .map_err(|e| SyncRefusal::BadMessage(e.to_string()))?;
     let mut state = session_state(conn, device.id, key, state)?;
     let shared_before = state.shared_heads.clone();
+    let heads_before = document(conn, docs, key)?.automerge().get_heads();
+    // The facts as the last message of this reconnect left them, if nothing else
+    // wrote the day since.
+    let kept = docs.take_facts(key, &heads_before);
     let doc = document(conn, docs, key)?;
     // Hydrating the day costs milliseconds; a message without changes (most of them:
     // acknowledgements, summaries) cannot change the facts, so it skips this.
-    let before = if message.changes.is_empty() {
-        None
-    } else {
-        Some(doc.facts().map_err(StoreError::from)?)
+    let before = match (message.changes.is_empty(), kept) {
+        (true, kept) => kept,
+        (false, Some(facts)) => Some(facts),
+        (false, None) => Some(doc.facts().map_err(StoreError::from)?),
     };
-    let heads_before = doc.automerge().get_heads();
     catch_unwind(AssertUnwindSafe(|| {
         doc.automerge()
             .sync()
@@ -192,19 +201,24 @@ fn receive(
     .map_err(|_| SyncRefusal::Panicked)?
     .map_err(|e| SyncRefusal::BadMessage(e.to_string()))?;
     let heads_after = doc.automerge().get_heads();
-    if heads_after != heads_before {
+    // The facts to keep for the next message: as they are now.
+    let keep = if heads_after != heads_before {
         let before = before.ok_or_else(|| {
             StoreError::Internal(format!("{key}: heads moved on a message without changes"))
         })?;
-        let after = doc
-            .facts()
+        // Only the entries the change touched are read again.
+        let mut after = before.clone();
+        doc.refresh_facts(&mut after, &heads_before, &heads_after)
             .map_err(|e| SyncRefusal::Malformed(e.to_string()))?;
         check_ownership(&before, &after, Writer::Device)?;
         only_new_counter_entries(doc, &before, &heads_before, &heads_after)?;
         book_new_handovers(conn, device, &before, &after)?;
         open_short_delivery_claims(conn, device, &before, &after)?;
         store_changes(conn, key, doc, false)?;
-    }
+        Some(after)
+    } else {
+        before
+    };
     if state.shared_heads != shared_before {
         save_state(conn, device.id, key, &state.encode(), Millis::now())?;
     }
@@ -212,6 +226,9 @@ fn receive(
         .and_then(|mut st| st.execute(params![device.id.to_string(), Millis::now().0]))
         .map_err(StoreError::from)?;
     let reply = generate(doc, &mut state)?;
+    if let Some(facts) = keep {
+        docs.keep_facts(key, heads_after, facts);
+    }
     Ok((reply, state))
 }
 

@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use automerge::ChangeHash;
 use linli_core::doc::PointDayDoc;
+use linli_core::point_day::PointDay;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{broadcast, oneshot};
 
@@ -57,6 +59,9 @@ pub(super) fn pull_changed(point: &str, what: linli_core::sync::PullKind) {
 #[derive(Default)]
 pub(super) struct DocCache {
     docs: HashMap<String, PointDayDoc>,
+    /// A document's hydrated facts and the heads they are of, kept by device sync
+    /// so that the next message of a reconnect does not hydrate the day again.
+    facts: HashMap<String, (Vec<ChangeHash>, PointDay)>,
     touched: HashSet<String>,
 }
 
@@ -99,9 +104,24 @@ impl DocCache {
         self.docs.entry(key.to_string()).or_insert(doc)
     }
 
+    /// The facts kept for `key` if they are of `heads` (any other write to the
+    /// document since makes them stale, and they are dropped).
+    pub fn take_facts(&mut self, key: &str, heads: &[ChangeHash]) -> Option<PointDay> {
+        match self.facts.remove(key) {
+            Some((at, facts)) if at == heads => Some(facts),
+            _ => None,
+        }
+    }
+
+    pub fn keep_facts(&mut self, key: &str, heads: Vec<ChangeHash>, facts: PointDay) {
+        self.touched.insert(key.to_string());
+        self.facts.insert(key.to_string(), (heads, facts));
+    }
+
     fn forget_touched(&mut self) {
         for k in self.touched.drain() {
             self.docs.remove(&k);
+            self.facts.remove(&k);
         }
     }
 }

@@ -14,7 +14,7 @@ use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
 use super::*;
 use crate::ids::PointId;
 use crate::sync::auth::{DeviceKey, Nonce};
-use crate::sync::message::decode_sync_message;
+use crate::sync::message::{decode_sync_message, generate_sync_message};
 use crate::sync::wire::{ErrorCode, Frame};
 use crate::time::Millis;
 
@@ -41,18 +41,24 @@ impl Store {
                 code: RefusalCode::BadSyncMessage,
                 reason: e.to_string(),
             })?;
-        Ok(d.sync().generate_sync_message(state).map(|m| m.encode()))
+        generate(d, state)
     }
 
     fn generate(&mut self, doc: DocKey) -> DocOutcome {
         let state = self.states.entry(doc).or_default();
         let d = self.docs.entry(doc).or_default();
-        Ok(d.sync().generate_sync_message(state).map(|m| m.encode()))
+        generate(d, state)
     }
 
     fn heads(&mut self, doc: DocKey) -> Vec<automerge::ChangeHash> {
         self.docs.entry(doc).or_default().get_heads()
     }
+}
+
+fn generate(d: &mut AutoCommit, state: &mut State) -> DocOutcome {
+    generate_sync_message(d, state).map_err(|e| DocRefusal::Failed {
+        reason: e.to_string(),
+    })
 }
 
 /// A point-day-like document: identity and the event maps, plus `n` orders.
