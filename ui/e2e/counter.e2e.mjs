@@ -286,13 +286,27 @@ try {
   const stText = execFileSync("pdftotext", ["-layout", stSaved.replace(/^已保存：/, "").trim(), "-"], { encoding: "utf8" });
   check(stText.includes("佣金对账单") && stText.includes(orders[0].number), "the commission statement PDF lists the handed-over order");
 
+  // Commission: the server booked the handovers and the ledger came back in a pull.
   await go("commission");
-  await s.waitFor("table.commission tbody tr");
+  const { text: ledgerText } = await s.waitFor("table.ledger tbody", (t) => t.includes(orders[0].number), "the pulled ledger");
+  check(ledgerText.includes(orders[0].number), "the pulled ledger books the handed-over order's commission");
   await s.click("button.export");
   const { text: xlsxSaved } = await s.waitFor(".export-path");
   const xlsx = readFileSync(xlsxSaved.replace(/^已保存：/, "").trim());
   check(xlsx.subarray(0, 2).toString() === "PK", "the commission export is an xlsx (zip) file");
+  // Only settled commission may be withdrawn (none is settled yet today): the core
+  // refuses and says how much could be. (A granted request is tests/tests/pulls.rs.)
+  await s.clear("#withdraw-amount");
+  await s.type("#withdraw-amount", "999999" + ENTER);
+  const { text: tooMuch } = await s.waitFor("div.message .error", () => true, "a refused withdrawal");
+  check(tooMuch.length > 0, `too large a withdrawal is refused: ${tooMuch.replace(/\n/g, " / ")}`);
   await shot("commission");
+
+  // Team: the promoters the demo city gave this point, pulled from the server.
+  await go("team");
+  const { text: team } = await s.waitFor("ul.team", (t) => t.length > 0, "the pulled team");
+  check(team.length > 0, `the team lists promoters: ${team.split("\n").slice(0, 3).join(" / ")}`);
+  await shot("team");
 
   // Offline: the sync server stops. The banner says so, a handover is kept as
   // pending, and once the server is back the loop reconnects by itself and sends it.
