@@ -59,12 +59,19 @@ pub fn printed_labels(count: usize, save_misses: Option<&Path>) -> anyhow::Resul
     // pass adds what a counter adds besides — perspective tilt and a lamp's glare —
     // with its own random stream, so its photos stay those of earlier runs.
     let mut plain_rng = StdRng::seed_from_u64(151);
-    let plain = |rng: &mut StdRng| Photo {
+    let plain_photo = |rng: &mut StdRng| Photo {
         tilt: 0.0,
         glare: 0.0,
         ..Photo::random(rng)
     };
-    let plain = decode_pages(&pages, &qrs, &mut plain_rng, &plain, "plain", save_misses)?;
+    let plain = decode_pages(
+        &pages,
+        &qrs,
+        &mut plain_rng,
+        &plain_photo,
+        "plain",
+        save_misses,
+    )?;
     report("scaled, turned, blurred, noised", "plain", count, &plain);
     let full = decode_pages(&pages, &qrs, &mut rng, &Photo::random, "full", save_misses)?;
     report("also tilted and glared", "full", count, &full);
