@@ -25,8 +25,12 @@ use anyhow::bail;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use linli_core::replica::{OrderList, Replica};
+use linli_core::sync::pull::LedgerEntry;
+use linli_core::sync::PullKind;
 use linli_core::time::Millis;
 use linli_sync_client::{SharedReplica, SyncClient};
+use linli_sync_server::http::limits::Limits;
+use linli_sync_server::store::{CommissionEntry, LedgerStore};
 use linli_tests::net::{self, Server};
 use linli_tests::week::{Reconnected, Scale, WeekOffline};
 use serde::Serialize;
@@ -54,28 +58,58 @@ pub fn reconnect() -> anyhow::Result<()> {
 async fn reconnect_run() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let week = WeekOffline::prepare(dir.path(), Scale::BUSY_WEEK).await?;
+    let ledger_before = [
+        lock(&week.a).pulled_version(PullKind::Ledger)?,
+        lock(&week.b).pulled_version(PullKind::Ledger)?,
+    ];
     eprintln!("set-up done; reconnecting both counters");
+    let t0 = Instant::now();
     let Reconnected { elapsed, a, b } = week.reconnect().await?;
+    // The server booked commission for every handover; the counters pull those
+    // ledger entries on the same socket. The bytes are read once both hold them all.
+    let ledger = server_ledger(&week).await?;
+    let last = ledger.last().map(|e| e.version).unwrap_or(0);
+    net::eventually("the ledger pulled on both counters", || async {
+        let versions = [
+            lock(&week.a).pulled_version(PullKind::Ledger)?,
+            lock(&week.b).pulled_version(PullKind::Ledger)?,
+        ];
+        Ok(versions.iter().all(|v| *v >= last).then_some(()))
+    })
+    .await?;
+    let ledger_elapsed = t0.elapsed();
     let (sa, sb) = (a.status(), b.status());
     a.stop().await;
     b.stop().await;
     let conflicts = sa.conflicts.len() + sb.conflicts.len();
     let wire = sa.bytes_sent + sa.bytes_received + sb.bytes_sent + sb.bytes_received;
 
-    // The naive way: each counter downloads the new orders and the other's
-    // handovers and uploads its own, as gzip'd JSON.
+    // The naive way: each counter downloads the new orders, the other's handovers
+    // and the ledger entries it lacked, and uploads its own handovers, as gzip'd JSON.
     let [mine_a, mine_b] = &week.handovers;
-    let baseline =
+    let changes =
         2 * gzip_json(&week.new_orders)? + 2 * gzip_json(mine_a)? + 2 * gzip_json(mine_b)?;
+    // The entries as each counter stored them, oldest first as they were sent.
+    let pulled = |r: &SharedReplica, since: u64| -> anyhow::Result<Vec<LedgerEntry>> {
+        let mut entries = lock(r).ledger_entries(u32::MAX)?;
+        entries.retain(|e| e.version > since);
+        entries.reverse();
+        Ok(entries)
+    };
+    let ledger_json = gzip_json(&pulled(&week.a, ledger_before[0])?)?
+        + gzip_json(&pulled(&week.b, ledger_before[1])?)?;
+    let baseline = changes + ledger_json;
     let ratio = wire as f64 / baseline as f64;
 
     println!(
         "two counters, one point, a week offline: {} new orders on the server, \
-         {} handovers on the counters ({} and {}; one order on both, one cancelled meanwhile)",
+         {} handovers on the counters ({} and {}; one order on both, one cancelled meanwhile), \
+         {} ledger entries booked from them",
         week.new_orders.len(),
         mine_a.len() + mine_b.len(),
         mine_a.len(),
-        mine_b.len()
+        mine_b.len(),
+        ledger.len(),
     );
     println!();
     println!("| measure | value |");
@@ -84,7 +118,11 @@ async fn reconnect_run() -> anyhow::Result<()> {
         "| time to converge (both counters and the server) | {:.0} ms |",
         elapsed.as_secs_f64() * 1e3
     );
-    println!("| sync bytes on the wire, both counters, both ways | {wire} |");
+    println!(
+        "| … and the booked ledger pulled on both counters | {:.0} ms |",
+        ledger_elapsed.as_secs_f64() * 1e3
+    );
+    println!("| bytes on the wire, both counters, both ways | {wire} |");
     println!(
         "| counter A sent / received | {} / {} |",
         sa.bytes_sent, sa.bytes_received
@@ -93,7 +131,8 @@ async fn reconnect_run() -> anyhow::Result<()> {
         "| counter B sent / received | {} / {} |",
         sb.bytes_sent, sb.bytes_received
     );
-    println!("| baseline: gzip'd JSON of the same records, same directions | {baseline} |");
+    println!("| baseline: gzip'd JSON of the orders and handovers, same directions | {changes} |");
+    println!("| baseline: gzip'd JSON of the ledger entries each counter pulled | {ledger_json} |");
     println!(
         "| conflicts listed, both counters (expected {}) | {conflicts} |",
         2 * WeekOffline::CONFLICTS
@@ -104,6 +143,23 @@ async fn reconnect_run() -> anyhow::Result<()> {
         elapsed.as_secs_f64() * 1e3
     );
     Ok(())
+}
+
+/// Every ledger entry of the point, oldest first, as the server pages them.
+async fn server_ledger(week: &WeekOffline) -> anyhow::Result<Vec<CommissionEntry>> {
+    let mut entries: Vec<CommissionEntry> = Vec::new();
+    loop {
+        let since = entries.last().map(|e| e.version).unwrap_or(0);
+        let page = week
+            .server
+            .store
+            .ledger_since(week.world.point, since)
+            .await?;
+        entries.extend(page.entries);
+        if !page.more {
+            return Ok(entries);
+        }
+    }
 }
 
 const DEVICES: usize = 1_000;
@@ -119,7 +175,9 @@ pub fn devices() -> anyhow::Result<()> {
 
 async fn devices_run() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let server = Arc::new(Server::start(dir.path()).await?);
+    // The set-up enrolls every simulated counter from this one address.
+    let limits = Limits::with_enrollment_burst(DEVICES as u32);
+    let server = Arc::new(Server::start_with(dir.path(), limits).await?);
     let w = net::world(&server.store).await?;
     let points = net::approved_points(&server.store, &w, DEVICES).await?;
     let now = Millis::now();

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use linli_core::ids::{DeviceId, PointId};
 use linli_core::replica::{pull_outcome, sync_outcome, Replica, ReplicaError};
-use linli_core::sync::wire::MAX_FRAME_BYTES;
+use linli_core::sync::socket_codec::{IDLE_MS, MAX_MESSAGE_BYTES};
 use linli_core::sync::{
     ClientEffect, ClientEvent, ClientSession, CloseCode, DeviceKey, DocKey, DocKeyError, Frame,
-    WireError,
+    FrameCompressor, FrameDecompressor, WireError,
 };
 use linli_core::time::Millis;
 use tokio::net::TcpStream;
@@ -158,6 +158,25 @@ pub struct SyncClient {
     key: DeviceKey,
     status: watch::Sender<SyncStatus>,
     commands: mpsc::UnboundedReceiver<Command>,
+    /// This connection's zstd streams, one per direction (decision 0014).
+    socket: SocketStreams,
+}
+
+/// Fresh for every connection: a new socket starts both streams anew.
+struct SocketStreams {
+    compressor: FrameCompressor,
+    decompressor: FrameDecompressor,
+    last_sent: Instant,
+}
+
+impl SocketStreams {
+    fn new() -> Self {
+        SocketStreams {
+            compressor: FrameCompressor::new(),
+            decompressor: FrameDecompressor::new(),
+            last_sent: Instant::now(),
+        }
+    }
 }
 
 /// How a connection ended.
@@ -187,6 +206,7 @@ impl SyncClient {
             key,
             status: status_tx,
             commands: cmd_rx,
+            socket: SocketStreams::new(),
         };
         let task = tokio::spawn(client.run());
         Ok(SyncHandle {
@@ -266,8 +286,8 @@ impl SyncClient {
     async fn connect(&self) -> Result<Socket, String> {
         let url = self.config.sync_url();
         let config = WebSocketConfig::default()
-            .max_message_size(Some(MAX_FRAME_BYTES))
-            .max_frame_size(Some(MAX_FRAME_BYTES));
+            .max_message_size(Some(MAX_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_MESSAGE_BYTES));
         let connecting =
             tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
         match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
@@ -292,6 +312,7 @@ impl SyncClient {
             s.bytes_received = 0;
             s.retry_in_ms = None;
         });
+        self.socket = SocketStreams::new();
         let mut conn = Conn {
             session: ClientSession::new(
                 self.device,
@@ -319,9 +340,14 @@ impl SyncClient {
                     match msg {
                         Some(Ok(WsMessage::Binary(bytes))) => {
                             self.status.send_modify(|s| s.bytes_received += bytes.len() as u64);
-                            match Frame::decode(&bytes) {
-                                Ok(frame) => ClientEvent::Frame(frame),
-                                Err(e) => ClientEvent::Malformed(e),
+                            match self.socket.decompressor.decompress(&bytes) {
+                                Ok(Some(frame)) => match Frame::decode(&frame) {
+                                    Ok(frame) => ClientEvent::Frame(frame),
+                                    Err(e) => ClientEvent::Malformed(e),
+                                },
+                                // The server's stream ended; nothing for the session.
+                                Ok(None) => continue,
+                                Err(e) => ClientEvent::Malformed(WireError::Socket(e)),
                             }
                         }
                         Some(Ok(WsMessage::Text(_))) => ClientEvent::Malformed(WireError::TextMessage),
@@ -362,6 +388,9 @@ impl SyncClient {
                         if let Err(e) = tx.send(WsMessage::Ping(Vec::new().into())).await {
                             return End::Lost(format!("the connection failed: {e}"));
                         }
+                    }
+                    if let Err(e) = self.end_idle_stream(&mut tx).await {
+                        return End::Lost(e);
                     }
                     ClientEvent::Tick(Millis::now())
                 }
@@ -547,19 +576,48 @@ impl SyncClient {
         }
     }
 
-    async fn send<W>(&self, tx: &mut W, frame: Frame) -> Result<(), String>
+    async fn send<W>(&mut self, tx: &mut W, frame: Frame) -> Result<(), String>
     where
         W: futures_util::Sink<WsMessage, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
     {
         let bytes = frame
             .encode()
             .map_err(|e| format!("could not encode a {} frame: {e}", frame.name()))?;
-        let n = bytes.len() as u64;
-        tx.send(WsMessage::Binary(bytes.into()))
+        let message = self
+            .socket
+            .compressor
+            .compress(&bytes)
+            .map_err(|e| format!("could not compress a {} frame: {e}", frame.name()))?;
+        self.send_message(tx, message).await?;
+        self.socket.last_sent = Instant::now();
+        Ok(())
+    }
+
+    async fn send_message<W>(&self, tx: &mut W, message: Vec<u8>) -> Result<(), String>
+    where
+        W: futures_util::Sink<WsMessage, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+    {
+        let n = message.len() as u64;
+        tx.send(WsMessage::Binary(message.into()))
             .await
             .map_err(|e| format!("the connection failed: {e}"))?;
         self.status.send_modify(|s| s.bytes_sent += n);
         Ok(())
+    }
+
+    /// Ends the outgoing stream once nothing was sent for `IDLE_MS`, so the
+    /// server holds no decompressor for an idle counter (decision 0014).
+    async fn end_idle_stream<W>(&mut self, tx: &mut W) -> Result<(), String>
+    where
+        W: futures_util::Sink<WsMessage, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+    {
+        if self.socket.last_sent.elapsed() < Duration::from_millis(IDLE_MS) {
+            return Ok(());
+        }
+        match self.socket.compressor.end() {
+            Some(end) => self.send_message(tx, end).await,
+            None => Ok(()),
+        }
     }
 
     /// Re-reads pending documents and conflicts from the replica; with a live

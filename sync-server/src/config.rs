@@ -21,6 +21,9 @@ pub struct Config {
     pub consumer_issuer: String,
     /// Radius of the nearby pickup point search when the storefront gives none, metres.
     pub nearby_radius_m: u32,
+    /// Device enrollments one address may make at once before it is held to one
+    /// every 6 s; raised for a day that enrolls many shops from one venue.
+    pub enrollment_burst: u32,
 }
 
 impl Default for Config {
@@ -32,6 +35,7 @@ impl Default for Config {
             db: PathBuf::from(DEFAULT_DB),
             consumer_issuer: "demo".into(),
             nearby_radius_m: 2_000,
+            enrollment_burst: crate::http::limits::ENROLLMENT_BURST,
         }
     }
 }

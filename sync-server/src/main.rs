@@ -126,8 +126,14 @@ async fn serve(config: Config, demo: Option<DemoMode>) -> anyhow::Result<()> {
     axum::serve(
         listener,
         // The client's address keys the rate limits on sign-in and enrollment.
-        http::router(http::AppState::new(store, tokens).with_consumer(consumer))
-            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        http::router(
+            http::AppState::new(store, tokens)
+                .with_consumer(consumer)
+                .with_limits(http::limits::Limits::with_enrollment_burst(
+                    config.enrollment_burst,
+                )),
+        )
+        .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;

@@ -50,5 +50,7 @@ pub mod torture {
 
 /// A real sync server on loopback and the platform set-up the sync scenarios share.
 pub mod net;
+/// A sync socket driven frame by frame, for tests of what a hostile device sends.
+pub mod raw_socket;
 /// A busy point's week offline, then reconnect: the test's and the bench's set-up.
 pub mod week;

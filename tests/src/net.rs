@@ -15,6 +15,7 @@ use linli_core::ordering::RequestedLine;
 use linli_core::replica::Replica;
 use linli_core::time::Millis;
 use linli_sync_client::{SharedReplica, SyncConfig, SyncHandle};
+use linli_sync_server::http::limits::Limits;
 use linli_sync_server::http::{self, AppState, TokenKeys};
 use linli_sync_server::store::{
     DeviceStore, NewPoint, NewRegion, NewRoute, NewSupplier, PaymentMethod, PlaceOrder,
@@ -36,12 +37,18 @@ pub struct Server {
 impl Server {
     /// Serves the database at `dir/server.sqlite3` (made if missing) on 127.0.0.1:0.
     pub async fn start(dir: &Path) -> anyhow::Result<Server> {
+        Self::start_with(dir, Limits::default()).await
+    }
+
+    /// The same with other rate limits (a bench enrolling a thousand devices from
+    /// one address raises the enrollment burst, as an operator's config would).
+    pub async fn start_with(dir: &Path, limits: Limits) -> anyhow::Result<Server> {
         let db = dir.join("server.sqlite3");
         let store = SqliteStore::open(&db)?;
         let tokens = TokenKeys::new(store.token_key().await?);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let app = http::router(AppState::new(store.clone(), tokens));
+        let app = http::router(AppState::new(store.clone(), tokens).with_limits(limits));
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 eprintln!("test server stopped: {e}");

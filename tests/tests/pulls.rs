@@ -6,7 +6,6 @@
 //! Pull frames out of turn or malformed close the connection.
 
 use anyhow::Context;
-use futures_util::{SinkExt, StreamExt};
 use linli_core::counter::CodeMethod;
 use linli_core::handover::HandoverRequest;
 use linli_core::money::Fen;
@@ -20,7 +19,7 @@ use linli_sync_server::store::{
     Decision, LedgerStore, NewPeriod, NewPromoter, TeamStore, WithdrawalStatus,
 };
 use linli_tests::net::{self, eventually, Server, World};
-use tokio_tungstenite::tungstenite::Message;
+use linli_tests::raw_socket::RawSocket;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -218,29 +217,19 @@ async fn a_device_pulls_its_team_and_ledger_and_a_withdrawal_goes_round_trip() {
     device.stop().await;
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = RawSocket;
 
 async fn send(ws: &mut Ws, frame: Frame) {
-    ws.send(Message::Binary(frame.encode().unwrap().into()))
-        .await
-        .unwrap();
+    ws.send(frame).await.unwrap();
 }
 
 /// The next frame that is not a `Changed` or `Sync` (the server pushes those on
 /// its own), or `None` once the server has closed.
 async fn answer(ws: &mut Ws) -> Option<Frame> {
     loop {
-        match tokio::time::timeout(net::PATIENCE, ws.next())
-            .await
-            .ok()??
-        {
-            Ok(Message::Binary(b)) => match Frame::decode(&b).unwrap() {
-                Frame::Changed { .. } | Frame::Sync { .. } | Frame::DocAdded { .. } => continue,
-                f => return Some(f),
-            },
-            Ok(Message::Close(_)) | Err(_) => return None,
-            Ok(_) => continue,
+        match ws.next().await? {
+            Frame::Changed { .. } | Frame::Sync { .. } | Frame::DocAdded { .. } => continue,
+            f => return Some(f),
         }
     }
 }
@@ -260,10 +249,7 @@ async fn welcomed(
         let mut r = lock(&replica);
         (r.identity().unwrap().device, r.device_key().unwrap())
     };
-    let url = format!("ws://{}/api/device/sync", server.addr);
-    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
+    let mut ws = RawSocket::connect(server).await.unwrap();
     send(&mut ws, Frame::Hello { device }).await;
     let Some(Frame::Challenge { nonce }) = answer(&mut ws).await else {
         panic!("no challenge");
@@ -379,10 +365,7 @@ async fn pull_frames_out_of_turn_or_malformed_close_the_connection() {
     let w = net::world(&server.store).await.unwrap();
 
     // Before the handshake: a protocol error, nothing answered.
-    let url = format!("ws://{}/api/device/sync", server.addr);
-    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .unwrap();
+    let mut ws = RawSocket::connect(&server).await.unwrap();
     send(
         &mut ws,
         Frame::Pull {
@@ -409,7 +392,7 @@ async fn pull_frames_out_of_turn_or_malformed_close_the_connection() {
     ] {
         let (mut ws, _r) =
             welcomed(&server, &w, dir.path(), &uuid::Uuid::now_v7().to_string()).await;
-        ws.send(Message::Binary(bytes.into())).await.unwrap();
+        ws.send_frame_bytes(&bytes).await.unwrap();
         let Some(Frame::Error { code, .. }) = answer(&mut ws).await else {
             panic!("no error");
         };

@@ -3,49 +3,28 @@
 //! closes the connection with an error or refusal, stores nothing, and leaves the
 //! server serving the next device.
 
-use futures_util::{SinkExt, StreamExt};
 use linli_core::ids::DeviceId;
 use linli_core::replica::Replica;
-use linli_core::sync::wire::MAX_FRAME_BYTES;
-use linli_core::sync::{DocKey, Frame, RefusalCode};
+use linli_core::sync::socket_codec::MAX_MESSAGE_BYTES;
+use linli_core::sync::{DocKey, Frame, FrameCompressor, RefusalCode};
 use linli_core::time::Millis;
 use linli_tests::net::{self, Server, World};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use linli_tests::raw_socket::RawSocket;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = RawSocket;
 
 async fn connect(server: &Server) -> Ws {
-    // The client's own limit is lifted so that the server's is what is tested.
-    let config = WebSocketConfig::default()
-        .max_message_size(None)
-        .max_frame_size(None);
-    let url = format!("ws://{}/api/device/sync", server.addr);
-    tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true)
-        .await
-        .unwrap()
-        .0
+    RawSocket::connect(server).await.unwrap()
 }
 
 async fn send(ws: &mut Ws, frame: Frame) {
-    ws.send(Message::Binary(frame.encode().unwrap().into()))
-        .await
-        .unwrap();
+    ws.send(frame).await.unwrap();
 }
 
 /// The next frame, or `None` once the server has closed.
 async fn next(ws: &mut Ws) -> Option<Frame> {
-    loop {
-        match tokio::time::timeout(net::PATIENCE, ws.next())
-            .await
-            .ok()??
-        {
-            Ok(Message::Binary(b)) => return Some(Frame::decode(&b).unwrap()),
-            Ok(Message::Close(_)) | Err(_) => return None,
-            Ok(_) => continue,
-        }
-    }
+    ws.next().await
 }
 
 /// The server sends nothing more and closes.
@@ -173,12 +152,20 @@ async fn a_device_asking_for_another_points_document_is_refused_and_logged() {
 async fn malformed_truncated_text_and_oversized_messages_close_the_connection() {
     let (dir, server, w, mine, _) = setup().await;
     let before = chunk_rows(&server);
-    let good = Frame::Sync {
-        doc: mine,
-        message: hello_message(),
-    }
-    .encode()
-    .unwrap();
+    let good = FrameCompressor::new()
+        .compress(
+            &Frame::Sync {
+                doc: mine,
+                message: hello_message(),
+            }
+            .encode()
+            .unwrap(),
+        )
+        .unwrap();
+    // 64 MiB of zeros compress to a few KB; the server stops at a frame's limit.
+    let bomb = FrameCompressor::new()
+        .compress(&vec![0u8; 64 << 20])
+        .unwrap();
     let bad: Vec<(&str, Message)> = vec![
         (
             "garbage",
@@ -192,13 +179,14 @@ async fn malformed_truncated_text_and_oversized_messages_close_the_connection() 
         ("text", Message::Text("hello".into())),
         (
             "oversized",
-            Message::Binary(vec![1u8; MAX_FRAME_BYTES + 1].into()),
+            Message::Binary(vec![1u8; MAX_MESSAGE_BYTES + 1].into()),
         ),
+        ("zip bomb", Message::Binary(bomb.into())),
     ];
     for (what, message) in bad {
         // Before the handshake…
         let mut ws = connect(&server).await;
-        let _ = ws.send(message.clone()).await;
+        let _ = ws.send_raw(message.clone()).await;
         match next(&mut ws).await {
             None | Some(Frame::Error { .. }) => {}
             other => panic!("{what} before the handshake: {other:?}"),
@@ -206,7 +194,7 @@ async fn malformed_truncated_text_and_oversized_messages_close_the_connection() 
         closed(&mut ws).await;
         // …and after it.
         let (mut ws, _, _) = handshake(&server, &w, dir.path()).await;
-        let _ = ws.send(message).await;
+        let _ = ws.send_raw(message).await;
         match next(&mut ws).await {
             None | Some(Frame::Error { .. }) => {}
             other => panic!("{what} after the handshake: {other:?}"),

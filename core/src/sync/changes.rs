@@ -1,18 +1,19 @@
-//! The changes of one sync message as one compressed stream (decision 0011).
+//! The changes of one sync message as one stream of records (decision 0011).
 //!
 //! automerge 0.12 sends the changes a peer lacks either one chunk per change, each
 //! naming its dependencies by 32-byte hash, or, past a third of the document, the
 //! whole document. After a week offline the first sends ~40 bytes of hashes and
 //! checksum per change that no compressor can shrink, the second sends what the
 //! peer already holds. Here the change chunks are rewritten so that a dependency on
-//! a change earlier in the same stream is a back-reference (one byte, mostly), the
-//! checksum (recomputed by the receiver) is dropped, and the whole stream is
-//! deflated once. The receiver rebuilds the exact chunks, so their hashes are the
-//! sender's, and hands them to automerge as plain (uncompressed) change chunks:
-//! automerge never inflates anything a peer sent.
+//! a change earlier in the same stream is a back-reference (one byte, mostly) and
+//! the checksum (recomputed by the receiver) is dropped. The socket compresses the
+//! records with everything else it carries (`socket_codec`, decision 0014). The
+//! receiver rebuilds the exact chunks, so their hashes are the sender's, and hands
+//! them to automerge as plain (uncompressed) change chunks: automerge never
+//! inflates anything a peer sent.
 //!
 //! ```text
-//! stream  = inflated_len:uleb | deflate(record*)
+//! stream  = record*
 //! record  = dep_count:uleb | dep* | rest_len:uleb | rest
 //! dep     = 0:uleb | hash:32          a change the stream does not hold
 //!         | back:uleb (> 0)           the change `back` records earlier
@@ -21,19 +22,15 @@
 //! ```
 //!
 //! Decoding refuses, with an error and before allocating it, anything that would
-//! inflate or rebuild to more than `MAX_CHANGE_BYTES` (a zip bomb), more than
-//! `MAX_CHANGES` changes, or a back-reference to a change the stream has not held.
+//! rebuild to more than `MAX_CHANGE_BYTES` (back-references are 1 byte in and 32
+//! out), more than `MAX_CHANGES` changes, or a back-reference to a change the
+//! stream has not held.
 
-use std::io::{Read, Write};
-
-use flate2::read::DeflateDecoder;
-use flate2::write::DeflateEncoder;
-use flate2::Compression;
 use sha2::{Digest, Sha256};
 
-/// The most bytes one message's changes may inflate or rebuild to. A 500-order day
-/// written the way the server writes it is about 200 KB of changes; a week of a busy
-/// point's changes about 1.5 MB.
+/// The most bytes one message's changes may rebuild to. A 500-order day written the
+/// way the server writes it is about 200 KB of changes; a week of a busy point's
+/// changes about 1.5 MB.
 pub const MAX_CHANGE_BYTES: usize = 32 * 1024 * 1024;
 /// The most changes one message may carry.
 pub const MAX_CHANGES: usize = 100_000;
@@ -46,14 +43,6 @@ const HASH_LEN: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChangesError {
-    #[error("the changes say they inflate to {len} bytes, more than the {max} allowed")]
-    TooLarge { len: usize, max: usize },
-    #[error("the changes inflate to more than the {declared} bytes they declare")]
-    LongerThanDeclared { declared: usize },
-    #[error("the changes inflate to {got} bytes, not the {declared} they declare")]
-    ShorterThanDeclared { got: usize, declared: usize },
-    #[error("the changes do not inflate: {0}")]
-    Inflate(String),
     #[error("the changes rebuild to more than {max} bytes")]
     RebuiltTooLarge { max: usize },
     #[error("the changes hold more than {max} changes")]
@@ -72,8 +61,8 @@ pub enum ChangesError {
     NotAChange(&'static str),
 }
 
-/// Compresses concatenated automerge change chunks (as `Change::raw_bytes` gives
-/// them) into a stream. Fails only on bytes that are not plain change chunks, which
+/// Rewrites concatenated automerge change chunks (as `Change::raw_bytes` gives
+/// them) as a stream. Fails only on bytes that are not plain change chunks, which
 /// is a bug on the sending side.
 pub fn encode_changes(chunks: &[u8]) -> Result<Vec<u8>, ChangesError> {
     let mut records = Vec::with_capacity(chunks.len());
@@ -105,20 +94,14 @@ pub fn encode_changes(chunks: &[u8]) -> Result<Vec<u8>, ChangesError> {
         seen.insert(change_hash(data), index);
         index += 1;
     }
-    let mut out = Vec::new();
-    put_uleb(&mut out, records.len() as u64);
-    let mut z = DeflateEncoder::new(out, Compression::default());
-    z.write_all(&records)
-        .and_then(|_| z.finish())
-        .map_err(|e| ChangesError::Inflate(e.to_string()))
+    Ok(records)
 }
 
 /// Rebuilds the concatenated change chunks from a stream, within the limits.
 pub fn decode_changes(stream: &[u8]) -> Result<Vec<u8>, ChangesError> {
-    let records = inflate(stream)?;
-    let mut out = Vec::with_capacity(records.len().saturating_mul(2).min(MAX_CHANGE_BYTES));
+    let mut out = Vec::with_capacity(stream.len().saturating_mul(2).min(MAX_CHANGE_BYTES));
     let mut hashes: Vec<[u8; HASH_LEN]> = Vec::new();
-    let mut r = records.as_slice();
+    let mut r = stream;
     let mut data = Vec::new();
     while !r.is_empty() {
         let index = hashes.len();
@@ -174,38 +157,6 @@ pub fn decode_changes(stream: &[u8]) -> Result<Vec<u8>, ChangesError> {
         hashes.push(hash);
     }
     Ok(out)
-}
-
-/// Inflates a stream's records, never to more than its declared length, and never
-/// declared past `MAX_CHANGE_BYTES`.
-fn inflate(stream: &[u8]) -> Result<Vec<u8>, ChangesError> {
-    let mut r = stream;
-    let declared =
-        uleb(&mut r)
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or(ChangesError::Truncated {
-                index: 0,
-                field: "inflated length",
-            })?;
-    if declared > MAX_CHANGE_BYTES {
-        return Err(ChangesError::TooLarge {
-            len: declared,
-            max: MAX_CHANGE_BYTES,
-        });
-    }
-    // Room for what compressed bytes can honestly hold (deflate tops out near
-    // 1:1032), not for whatever a peer declares.
-    let mut out = Vec::with_capacity(declared.min(r.len().saturating_mul(1032)));
-    // One byte past the declaration is enough to know it was a lie.
-    DeflateDecoder::new(r)
-        .take(declared as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| ChangesError::Inflate(e.to_string()))?;
-    match out.len() {
-        n if n > declared => Err(ChangesError::LongerThanDeclared { declared }),
-        n if n < declared => Err(ChangesError::ShorterThanDeclared { got: n, declared }),
-        _ => Ok(out),
-    }
 }
 
 /// The data of the first chunk (which must be a plain change) and what follows it.

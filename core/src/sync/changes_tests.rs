@@ -1,8 +1,5 @@
-use std::io::Write;
-
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ReadDoc};
-use flate2::write::DeflateEncoder;
 
 use super::*;
 
@@ -23,18 +20,9 @@ fn chunks(n: usize) -> (AutoCommit, Vec<u8>) {
     (doc, raw)
 }
 
-fn deflate(bytes: &[u8]) -> Vec<u8> {
-    let mut z = DeflateEncoder::new(Vec::new(), Compression::default());
-    z.write_all(bytes).unwrap();
-    z.finish().unwrap()
-}
-
-/// A stream from raw records, declaring `declared` inflated bytes.
-fn stream(records: &[u8], declared: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    put_uleb(&mut out, declared as u64);
-    out.extend_from_slice(&deflate(records));
-    out
+/// What the socket would carry for the same bytes (zstd, one frame).
+fn compressed(bytes: &[u8]) -> usize {
+    zstd::encode_all(bytes, 6).unwrap().len()
 }
 
 #[test]
@@ -50,12 +38,12 @@ fn changes_come_back_byte_for_byte_and_load() {
 #[test]
 fn back_references_take_the_hashes_out() {
     let (_, raw) = chunks(300);
-    let ours = encode_changes(&raw).unwrap().len();
-    let plain = deflate(&raw).len();
-    // 300 dependency hashes and checksums are ~10 KB that deflate cannot shrink.
+    let ours = compressed(&encode_changes(&raw).unwrap());
+    let plain = compressed(&raw);
+    // 300 dependency hashes and checksums are ~10 KB that no compressor can shrink.
     assert!(
         ours * 3 < plain * 2,
-        "{ours} bytes with back-references, {plain} deflated as they are"
+        "{ours} bytes with back-references, {plain} compressed as they are"
     );
 }
 
@@ -74,26 +62,6 @@ fn a_dependency_outside_the_stream_travels_whole() {
 }
 
 #[test]
-fn a_zip_bomb_is_refused_without_inflating_it() {
-    // 64 MiB of zeros deflate to ~64 KB; the stream declares 1 KB.
-    let zeros = vec![0u8; 64 * 1024 * 1024];
-    let bomb = stream(&zeros, 1024);
-    assert!(bomb.len() < 256 * 1024, "{}", bomb.len());
-    assert_eq!(
-        decode_changes(&bomb),
-        Err(ChangesError::LongerThanDeclared { declared: 1024 })
-    );
-    // Declaring the truth is refused before inflating anything.
-    assert_eq!(
-        decode_changes(&stream(&zeros, zeros.len())),
-        Err(ChangesError::TooLarge {
-            len: zeros.len(),
-            max: MAX_CHANGE_BYTES
-        })
-    );
-}
-
-#[test]
 fn back_references_cannot_rebuild_past_the_limit() {
     // Each record names 1,024 copies of the change before it: 1 KB in, 32 KB out.
     let mut records = Vec::new();
@@ -107,7 +75,7 @@ fn back_references_cannot_rebuild_past_the_limit() {
         records.push(0);
     }
     assert_eq!(
-        decode_changes(&stream(&records, records.len())),
+        decode_changes(&records),
         Err(ChangesError::RebuiltTooLarge {
             max: MAX_CHANGE_BYTES
         })
@@ -116,23 +84,12 @@ fn back_references_cannot_rebuild_past_the_limit() {
 
 #[test]
 fn hostile_records_are_refused_with_what_was_wrong() {
-    let declared_short = {
-        let mut r = Vec::new();
-        put_uleb(&mut r, 0);
-        put_uleb(&mut r, 3);
-        r.extend_from_slice(b"abc");
-        stream(&r, r.len() + 5)
-    };
-    assert!(matches!(
-        decode_changes(&declared_short),
-        Err(ChangesError::ShorterThanDeclared { .. })
-    ));
     let back_too_far = {
         let mut r = Vec::new();
         put_uleb(&mut r, 1);
         put_uleb(&mut r, 1);
         put_uleb(&mut r, 0);
-        stream(&r, r.len())
+        r
     };
     assert_eq!(
         decode_changes(&back_too_far),
@@ -143,7 +100,7 @@ fn hostile_records_are_refused_with_what_was_wrong() {
         put_uleb(&mut r, 0);
         put_uleb(&mut r, 10);
         r.extend_from_slice(b"abc");
-        stream(&r, r.len())
+        r
     };
     assert_eq!(
         decode_changes(&cut),
@@ -155,7 +112,7 @@ fn hostile_records_are_refused_with_what_was_wrong() {
     let many_deps = {
         let mut r = Vec::new();
         put_uleb(&mut r, MAX_DEPS as u64 + 1);
-        stream(&r, r.len())
+        r
     };
     assert!(matches!(
         decode_changes(&many_deps),
@@ -163,9 +120,9 @@ fn hostile_records_are_refused_with_what_was_wrong() {
     ));
     assert!(matches!(
         decode_changes(&[0x05, 0xFF, 0xFF]),
-        Err(ChangesError::Inflate(_))
+        Err(ChangesError::Truncated { index: 0, .. })
     ));
-    assert!(decode_changes(&[]).is_err());
+    assert_eq!(decode_changes(&[]), Ok(Vec::new()));
 }
 
 #[test]

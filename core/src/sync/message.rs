@@ -1,6 +1,6 @@
 //! The payload of a `Sync` frame: an automerge sync message, decoded with limits
-//! before anything applies it, its changes carried as one compressed stream
-//! (`changes`, decision 0011).
+//! before anything applies it, its changes carried as one stream of records
+//! (`changes`, decision 0011; the socket compresses it, decision 0014).
 //!
 //! ```text
 //! payload = header_len:uleb | automerge sync message without changes | stream?
@@ -9,7 +9,7 @@
 //! automerge's own decoder checks the layout; the limits here keep a hostile peer
 //! from making the receiver loop or allocate without bound (a Bloom filter's probe
 //! count drives a loop and an allocation, a filter with zero bits per entry divides
-//! by zero when it is read, and compressed changes could inflate without end).
+//! by zero when it is read, and back-references could rebuild without end).
 
 use automerge::sync::{ChunkList, Message, State, SyncDoc};
 use automerge::AutoCommit;
@@ -39,7 +39,7 @@ pub enum SyncMessageError {
     BadBloom(&'static str),
     #[error("the sync message's changes are refused: {0}")]
     Changes(#[from] ChangesError),
-    #[error("the sync message carries change chunks outside its compressed stream")]
+    #[error("the sync message carries change chunks outside its stream of records")]
     LooseChanges,
 }
 

@@ -11,6 +11,7 @@ mod doc_key;
 pub mod message;
 pub mod pull;
 pub mod session;
+pub mod socket_codec;
 pub mod wire;
 
 pub use auth::{AuthError, DeviceKey, DevicePublicKey, Nonce, ProofSignature};
@@ -22,4 +23,5 @@ pub use session::{
     ClientEffect, ClientEvent, ClientSession, CloseCode, DeviceRecord, DocOutcome, DocRefusal,
     Refusal, ServerEffect, ServerEvent, ServerSession,
 };
+pub use socket_codec::{CodecError, FrameCompressor, FrameDecompressor};
 pub use wire::{ErrorCode, Frame, PullKind, RefusalCode, WireError, WithdrawalVerdict};

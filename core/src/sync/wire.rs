@@ -1,4 +1,5 @@
-//! The frames of the sync protocol. One WebSocket binary message is one frame:
+//! The frames of the sync protocol. One WebSocket binary message carries one frame,
+//! through the socket's zstd stream (`socket_codec`, decision 0014):
 //!
 //! ```text
 //! frame     = version:u8 (=1) | kind:u8 | body
@@ -28,8 +29,8 @@ use crate::sync::doc_key::{DocKey, DocKeyError};
 
 pub const VERSION: u8 = 1;
 
-/// The largest frame either side sends or accepts (and the WebSocket message and
-/// frame limits set on both ends). A whole saved 500-order day (more than a point
+/// The largest frame either side sends or accepts (a socket message inflating past
+/// it is refused, `socket_codec`). A whole saved 500-order day (more than a point
 /// sells in a day) is 45,254 bytes written as the server writes it, one change per
 /// order (measured by `a_saved_500_order_day_fits_a_frame_with_room`), and that is
 /// what the first sync of a day sends in one message. 8 MiB is over 150 such days:
@@ -203,6 +204,8 @@ pub enum Frame {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
+    #[error("the socket message is unreadable: {0}")]
+    Socket(#[from] crate::sync::socket_codec::CodecError),
     #[error("the frame is empty")]
     Empty,
     #[error("the frame is {len} bytes, more than the {max} allowed")]

@@ -83,15 +83,27 @@ pub struct Limits {
     application: Door,
 }
 
+/// Device enrollments one address may make at once by default.
+pub const ENROLLMENT_BURST: u32 = 10;
+
 impl Default for Limits {
     fn default() -> Self {
+        Limits::with_enrollment_burst(ENROLLMENT_BURST)
+    }
+}
+
+impl Limits {
+    /// The limits, with `burst` enrollments at once from one address before it is
+    /// held to one every 6 s (an operator enrolling many shops' devices from one
+    /// venue raises it, config `enrollment_burst`).
+    pub fn with_enrollment_burst(burst: u32) -> Self {
         Limits {
             // A person mistyping gets 5 tries, then one every 12 s.
             sign_in_by_account: Door::new("sign-in", 5, Duration::from_secs(12)),
             // An office behind one address signs in many people.
             sign_in_by_address: Door::new("sign-in", 30, Duration::from_secs(2)),
             // A shop enrolls a few devices; a guesser needs millions of tries.
-            enrollment: Door::new("enrollment", 10, Duration::from_secs(6)),
+            enrollment: Door::new("enrollment", burst, Duration::from_secs(6)),
             application: Door::new("leader application", 5, Duration::from_secs(60)),
         }
     }
@@ -149,5 +161,20 @@ mod tests {
             limits.sign_in(addr, name).unwrap();
         }
         assert!(limits.sign_in(addr, "admin").is_err());
+    }
+
+    #[test]
+    fn the_enrollment_burst_is_the_configured_one() {
+        let addr = ClientAddr(None);
+        let default = Limits::default();
+        for _ in 0..ENROLLMENT_BURST {
+            default.enrollment(addr).unwrap();
+        }
+        assert!(default.enrollment(addr).is_err());
+        let raised = Limits::with_enrollment_burst(200);
+        for _ in 0..200 {
+            raised.enrollment(addr).unwrap();
+        }
+        assert!(raised.enrollment(addr).is_err());
     }
 }

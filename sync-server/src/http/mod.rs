@@ -71,6 +71,12 @@ impl<S: Store> AppState<S> {
         }
     }
 
+    /// Replaces the rate limits (an operator's `enrollment_burst`).
+    pub fn with_limits(mut self, limits: limits::Limits) -> Self {
+        self.limits = Arc::new(limits);
+        self
+    }
+
     /// Replaces the consumer API's settings (issuer, payments, radius).
     pub fn with_consumer(mut self, settings: consumer::ConsumerSettings<S>) -> Self {
         self.consumer = Arc::new(settings);

@@ -6,7 +6,7 @@
 //! the handshake deadline. Every rule is in the session or the store.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -17,10 +17,10 @@ use chrono::{Days, Utc};
 use futures_util::{SinkExt, StreamExt};
 use linli_core::ids::DeviceId;
 use linli_core::sync::session::ServerPhase;
-use linli_core::sync::wire::MAX_FRAME_BYTES;
+use linli_core::sync::socket_codec::{IDLE_MS, MAX_MESSAGE_BYTES};
 use linli_core::sync::{
-    DeviceKey, DevicePublicKey, DeviceRecord, DocKey, DocRefusal, Frame, RefusalCode, ServerEffect,
-    ServerEvent, ServerSession, WireError,
+    DeviceKey, DevicePublicKey, DeviceRecord, DocKey, DocRefusal, Frame, FrameCompressor,
+    FrameDecompressor, RefusalCode, ServerEffect, ServerEvent, ServerSession, WireError,
 };
 use linli_core::time::Millis;
 use tokio::sync::broadcast::error::RecvError;
@@ -43,8 +43,8 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 }
 
 async fn upgrade<S: Store>(State(state): State<AppState<S>>, ws: WebSocketUpgrade) -> Response {
-    ws.max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             let mut conn = Connection::new(state.store);
             conn.serve(socket).await;
@@ -60,6 +60,10 @@ struct Connection<S> {
     /// The store logs refusals of its own jobs; the session's `Log` for the same
     /// refusal is then skipped.
     logged_by_store: bool,
+    /// One zstd stream per direction (decision 0014).
+    compressor: FrameCompressor,
+    decompressor: FrameDecompressor,
+    last_sent: Instant,
 }
 
 impl<S: Store> Connection<S> {
@@ -69,6 +73,9 @@ impl<S: Store> Connection<S> {
             session: ServerSession::new(Millis::now()),
             sync: None,
             logged_by_store: false,
+            compressor: FrameCompressor::new(),
+            decompressor: FrameDecompressor::new(),
+            last_sent: Instant::now(),
         }
     }
 
@@ -81,10 +88,15 @@ impl<S: Store> Connection<S> {
         while !self.session.is_closed() {
             let events = tokio::select! {
                 msg = rx.next() => match msg {
-                    Some(Ok(Message::Binary(bytes))) => vec![match Frame::decode(&bytes) {
-                        Ok(frame) => ServerEvent::Frame(frame),
-                        Err(e) => ServerEvent::Malformed(e),
-                    }],
+                    Some(Ok(Message::Binary(bytes))) => match self.decompressor.decompress(&bytes) {
+                        Ok(Some(frame)) => vec![match Frame::decode(&frame) {
+                            Ok(frame) => ServerEvent::Frame(frame),
+                            Err(e) => ServerEvent::Malformed(e),
+                        }],
+                        // The device's stream ended; nothing for the session.
+                        Ok(None) => continue,
+                        Err(e) => vec![ServerEvent::Malformed(WireError::Socket(e))],
+                    },
                     Some(Ok(Message::Text(_))) => vec![ServerEvent::Malformed(WireError::TextMessage)],
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                     Some(Ok(Message::Close(_))) | None => vec![ServerEvent::Closed],
@@ -96,7 +108,14 @@ impl<S: Store> Connection<S> {
                     }
                 },
                 change = changes.recv() => self.changed(change),
-                _ = tick.tick() => vec![ServerEvent::Tick(Millis::now())],
+                _ = tick.tick() => {
+                    if let Err(e) = self.end_idle_stream(&mut tx).await {
+                        tracing::info!(device = ?self.session.device(), error = %e, "sync socket closed while sending");
+                        self.session.handle(ServerEvent::Closed);
+                        break;
+                    }
+                    vec![ServerEvent::Tick(Millis::now())]
+                }
             };
             for event in events {
                 if let Err(e) = self.handle(event, &mut tx).await {
@@ -108,6 +127,20 @@ impl<S: Store> Connection<S> {
         }
         let _ = tx.close().await;
         metrics::gauge!("linli_sync_connections").decrement(1.0);
+    }
+
+    /// Ends the outgoing stream once nothing was sent for `IDLE_MS`, so an idle
+    /// device's connection holds no compressor (decision 0014).
+    async fn end_idle_stream<W>(&mut self, tx: &mut W) -> Result<(), axum::Error>
+    where
+        W: futures_util::Sink<Message, Error = axum::Error> + Unpin,
+    {
+        if self.last_sent.elapsed() >= Duration::from_millis(IDLE_MS) {
+            if let Some(end) = self.compressor.end() {
+                tx.send(Message::Binary(end.into())).await?;
+            }
+        }
+        Ok(())
     }
 
     /// A committed change from the store, as events for this session: only for the
@@ -150,8 +183,13 @@ impl<S: Store> Connection<S> {
         while let Some(effect) = effects.pop_front() {
             let answer = match effect {
                 ServerEffect::Send(frame) => {
-                    match frame.encode() {
-                        Ok(bytes) => tx.send(Message::Binary(bytes.into())).await?,
+                    match frame.encode().map_err(|e| e.to_string()).and_then(|bytes| {
+                        self.compressor.compress(&bytes).map_err(|e| e.to_string())
+                    }) {
+                        Ok(message) => {
+                            tx.send(Message::Binary(message.into())).await?;
+                            self.last_sent = Instant::now();
+                        }
                         Err(e) => {
                             tracing::error!(error = %e, frame = frame.name(), "could not encode a frame")
                         }
