@@ -12,6 +12,7 @@ use linli_core::time::Millis;
 use linli_sync_client::{SharedReplica, SyncHandle};
 
 use crate::settings::Settings;
+use crate::sync_status::StatusEvents;
 
 pub struct Counter {
     replica: SharedReplica,
@@ -22,6 +23,8 @@ pub struct Counter {
     font: OnceLock<Result<PrintFont, String>>,
     /// The time the counter runs on (tests fix it).
     pub now: fn() -> Millis,
+    /// The sync loop's status changes, pushed to the window.
+    pub status_events: StatusEvents,
 }
 
 fn poisoned() -> AppError {
@@ -50,6 +53,7 @@ impl Counter {
             settings: Mutex::new(Settings::load(data_dir)),
             font: OnceLock::new(),
             now: Millis::now,
+            status_events: StatusEvents::default(),
         })
     }
 

@@ -10,6 +10,7 @@ mod ready;
 mod seed;
 mod settings;
 mod sync;
+mod sync_status;
 
 use std::sync::OnceLock;
 
@@ -48,6 +49,7 @@ fn main() {
             let mut counter = counter::Counter::open(&dir)?;
             clock_from_env(&mut counter);
             seed::from_env(&counter)?;
+            counter.status_events.emit_to(app.handle().clone());
             // The sync loop runs on Tauri's tokio runtime.
             tauri::async_runtime::block_on(async { sync::start_saved(&counter) })?;
             app.manage(counter);

@@ -2,6 +2,7 @@
 // an `Api` so tests hand them a fake.
 
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 
 /** A refusal or failure, with the reason in both languages (core `AppError`). */
 export interface AppError {
@@ -323,6 +324,9 @@ export interface Api {
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<void>;
   syncState(): Promise<SyncState>;
+  /** Calls `handler` on every change of the sync status (the shell's `sync-status`
+   * event); resolves to the function that stops listening. */
+  onSyncState(handler: (state: SyncState) => void): Promise<() => void>;
   enroll(request: EnrollRequest): Promise<Enrolled>;
   syncNow(): Promise<void>;
 }
@@ -352,6 +356,7 @@ export const tauriApi: Api = {
   getSettings: () => invoke("get_settings"),
   saveSettings: (settings) => invoke("save_settings", { settings }),
   syncState: () => invoke("sync_state"),
+  onSyncState: (handler) => listen<SyncState>("sync-status", (e) => handler(e.payload)),
   enroll: (request) => invoke("enroll", { request }),
   syncNow: () => invoke("sync_now"),
 };

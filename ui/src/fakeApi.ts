@@ -81,15 +81,31 @@ export const refundedConflict: OpenConflict = {
   whatToDo: { zh: "请联系顾客（尾号 0004）：取回商品。", en: "Call the consumer (phone ending 0004): take the goods back." },
 };
 
-export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOptions = {}): Api & { calls: Call[]; sync: SyncState; conflictsView: ConflictsView } {
+export type FakeApi = Api & {
+  calls: Call[];
+  sync: SyncState;
+  conflictsView: ConflictsView;
+  /** The shell's `sync-status` event: sets the state and tells every listener. */
+  pushSync(state: SyncState): void;
+  /** How many `onSyncState` listeners are registered. */
+  syncListeners(): number;
+};
+
+export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOptions = {}): FakeApi {
   const calls: Call[] = [];
+  const listeners = new Set<(state: SyncState) => void>();
   const refusals = [...(options.enrollRefusals ?? [])];
   const rec = <T>(name: string, args: unknown[], value: T): Promise<T> => {
     calls.push([name, ...args]);
     return Promise.resolve(value);
   };
-  const api: Api & { calls: Call[]; sync: SyncState; conflictsView: ConflictsView } = {
+  const api: FakeApi = {
     calls,
+    pushSync: (state) => {
+      api.sync = state;
+      for (const l of [...listeners]) l(state);
+    },
+    syncListeners: () => listeners.size,
     conflictsView: { open: [...(options.conflicts ?? [])], handled: [] },
     sync: options.sync ?? syncedState,
     today: () => rec("today", [], todayView),
@@ -127,6 +143,10 @@ export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOpt
     getSettings: () => rec("getSettings", [], { printer: "", camera: 0, overdueDays: 3, pointName: "邻里自提点", server: "" }),
     saveSettings: (s) => rec("saveSettings", [s], undefined),
     syncState: () => rec("syncState", [], api.sync),
+    onSyncState: (handler) => {
+      listeners.add(handler);
+      return Promise.resolve(() => void listeners.delete(handler));
+    },
     enroll: (request) => {
       calls.push(["enroll", request]);
       const refusal = refusals.shift();
