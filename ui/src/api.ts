@@ -121,6 +121,8 @@ export interface LedgerTotals {
   accrued: number;
   reversed: number;
   settled: number;
+  /** accrued − reversed. */
+  net_accrued: number;
   unsettled: number;
   withdrawn: number;
   pending_withdrawal: number;

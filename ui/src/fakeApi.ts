@@ -39,7 +39,7 @@ export const syncedState: SyncState = {
 };
 
 export const ledger: CommissionLedger = {
-  totals: { version: 3, accrued: 1963, reversed: 0, settled: 1963, unsettled: 0, withdrawn: 0, pending_withdrawal: 0, available: 1963, awaiting_sync: 478, orders_awaiting_sync: 1, pulled_at: 1_795_312_800_000 },
+  totals: { version: 3, accrued: 1963, reversed: 0, settled: 1963, net_accrued: 1963, unsettled: 0, withdrawn: 0, pending_withdrawal: 0, available: 1963, awaiting_sync: 478, orders_awaiting_sync: 1, pulled_at: 1_795_312_800_000 },
   entries: [
     { version: 3, kind: "settlement", order: null, order_number: null, sku: null, qty: null, base: 0, rate: null, amount: 1963, at: 1_795_312_800_000, period: "p1", withdrawal: null },
     { version: 1, kind: "accrual", order: "o1", order_number: "1122-0003", sku: "egg", qty: 2, base: 4780, rate: 1000, amount: 478, at: 1_795_312_000_000, period: null, withdrawal: null },

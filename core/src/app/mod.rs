@@ -6,6 +6,7 @@
 pub mod camera_scan;
 #[cfg(feature = "export")]
 pub mod commission_export;
+pub mod commission_report;
 pub mod conflicts;
 pub mod delivery_check;
 #[cfg(feature = "scanner")]
