@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
+use linli_core::app::camera_view::CameraView;
 use linli_core::app::AppError;
 use linli_core::print::{FontSource, PrintError, PrintFont};
 use linli_core::replica::Replica;
@@ -25,6 +26,10 @@ pub struct Counter {
     pub now: fn() -> Millis,
     /// The sync loop's status changes, pushed to the window.
     pub status_events: StatusEvents,
+    /// The Pickup screen's live camera view, while open.
+    camera: Mutex<Option<CameraView>>,
+    /// A folder of images replayed as the first camera (`LINLI_CAMERA_REPLAY`).
+    pub camera_replay: OnceLock<PathBuf>,
 }
 
 fn poisoned() -> AppError {
@@ -54,6 +59,8 @@ impl Counter {
             font: OnceLock::new(),
             now: Millis::now,
             status_events: StatusEvents::default(),
+            camera: Mutex::new(None),
+            camera_replay: OnceLock::new(),
         })
     }
 
@@ -89,6 +96,15 @@ impl Counter {
 
     pub fn sync(&self) -> Result<MutexGuard<'_, Option<SyncHandle>>, AppError> {
         self.sync.lock().map_err(|_| poisoned())
+    }
+
+    pub fn camera(&self) -> Result<MutexGuard<'_, Option<CameraView>>, AppError> {
+        self.camera.lock().map_err(|_| poisoned())
+    }
+
+    /// Makes the images in `dir` the first camera (tests and machines without one).
+    pub fn set_camera_replay(&self, dir: PathBuf) {
+        let _ = self.camera_replay.set(dir);
     }
 
     pub fn settings(&self) -> Result<MutexGuard<'_, Settings>, AppError> {

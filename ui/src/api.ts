@@ -292,6 +292,13 @@ export interface EnrollRequest {
   leader: string;
 }
 
+/** What the live camera view hears (core `app::camera_view::CameraUpdate`). */
+export type CameraUpdate =
+  | { kind: "preview"; image: string; width: number; height: number }
+  | { kind: "found"; payload: string }
+  | { kind: "refused"; error: AppError }
+  | { kind: "failed"; error: AppError };
+
 export interface Enrolled {
   device: string;
   point: string;
@@ -303,7 +310,11 @@ export interface Api {
   today(): Promise<TodayView>;
   verifyCode(input: string): Promise<Verdict>;
   handOver(input: string, lines: { sku: string; qty: number }[] | null, method: CodeMethod): Promise<HandoverReceipt>;
-  cameraScan(): Promise<string>;
+  /** Opens the live camera view; refused when the camera is missing. */
+  cameraOpen(): Promise<void>;
+  cameraClose(): Promise<void>;
+  /** Calls `handler` on each `camera-view` event; resolves to the function that stops listening. */
+  onCameraUpdate(handler: (update: CameraUpdate) => void): Promise<() => void>;
   listOrders(tab: OrdersTab, search: string): Promise<OrderListRow[]>;
   deliveryCheck(): Promise<DeliveryCheckView>;
   countLine(day: string, count: LineCount): Promise<string>;
@@ -337,7 +348,9 @@ export const tauriApi: Api = {
   today: () => invoke("today"),
   verifyCode: (input) => invoke("verify_code", { input }),
   handOver: (input, lines, method) => invoke("hand_over", { input, lines, method }),
-  cameraScan: () => invoke("camera_scan"),
+  cameraOpen: () => invoke("camera_open"),
+  cameraClose: () => invoke("camera_close"),
+  onCameraUpdate: (handler) => listen<CameraUpdate>("camera-view", (e) => handler(e.payload)),
   listOrders: (tab, search) => invoke("list_orders", { tab, search }),
   deliveryCheck: () => invoke("delivery_check"),
   countLine: (day, count) => invoke("count_line", { day, count }),

@@ -4,6 +4,8 @@
 
 #[cfg(feature = "scanner")]
 pub mod camera_scan;
+#[cfg(feature = "scanner")]
+pub mod camera_view;
 #[cfg(feature = "export")]
 pub mod commission_export;
 pub mod commission_report;
