@@ -216,7 +216,13 @@ try {
   check(preview.startsWith("data:image/jpeg;base64,"), `the live view shows the camera's frames (${preview.length} bytes of data URL)`);
   await s.waitFor(".order-title", (t) => t.includes(orders[2].number), "the camera's order card");
   check(true, `the live view read order ${orders[2].number}'s QR and shows its card`);
-  await sleep(600); // a few more previews, so the shot shows the live picture
+  // The shot waits for a preview of the label itself (the empty counter's is tiny).
+  let labelPreview = 0;
+  for (let i = 0; i < 50 && labelPreview < 4000; i++) {
+    labelPreview = await s.script("return document.querySelector('.camera-preview').getAttribute('src').length");
+    if (labelPreview < 4000) await sleep(50);
+  }
+  check(labelPreview >= 4000, `the live preview shows the label (${labelPreview} bytes of data URL)`);
   await shot("pickup-camera-live");
   await s.click("button.confirm");
   const { text: camOk } = await s.waitFor(".success", (t) => t.includes(orders[2].number));
@@ -298,6 +304,7 @@ try {
   const { text: stSaved } = await s.waitFor(".print-path", (t) => t.includes("commission-statement"));
   const stText = execFileSync("pdftotext", ["-layout", stSaved.replace(/^已保存：/, "").trim(), "-"], { encoding: "utf8" });
   check(stText.includes("佣金对账单") && stText.includes(orders[0].number), "the commission statement PDF lists the handed-over order");
+  check(stText.replace(/\s/g, "").includes("佣金账本取自服务器") && stText.includes("Unsettled"), "the statement is the ledger pulled from the server, with its totals");
 
   // Commission: the server booked the handovers and the ledger came back in a pull.
   await go("commission");
