@@ -63,10 +63,15 @@ if [ "$scenario" = counter ]; then
     sleep 0.1
   done
   "$(dirname "$0")/sync-demo-day.sh" "http://$listen" "$scratch/server.log" "$scratch/seed"
-  # The camera's frame source reads this still image: order 3's bag label, drawn
-  # from the QR payload the consumer API gave.
-  "$labels" "$(jq -r '.orders[2].qr' "$scratch/seed/seed.json")" "$scratch/seed/qr-3.png"
-  export LINLI_CAMERA_STILLS=$scratch/seed/qr-3.png
+  # The first camera is a folder replayed as one (LINLI_CAMERA_REPLAY): an empty
+  # grey counter, then order 3's label (drawn from the QR payload the consumer API
+  # gave) held up for three frames, so previews (every 2-3 frames) show it too.
+  mkdir -p "$scratch/camera"
+  convert -size 1280x720 xc:gray75 "$scratch/camera/a-empty-counter.png"
+  "$labels" "$(jq -r '.orders[2].qr' "$scratch/seed/seed.json")" "$scratch/camera/b-order-3.png"
+  cp "$scratch/camera/b-order-3.png" "$scratch/camera/c-order-3.png"
+  cp "$scratch/camera/b-order-3.png" "$scratch/camera/d-order-3.png"
+  export LINLI_CAMERA_REPLAY=$scratch/camera
   # The counter works the day the orders are for (the demo city's own "today"
   # has orders whose codes no test consumer holds).
   LINLI_TODAY=$(jq -r .day "$scratch/seed/seed.json")

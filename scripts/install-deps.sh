@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # Rust crates that build C (rusqlite bundled, openssl-sys via tooling)
   build-essential pkg-config libssl-dev curl file
+  # The app's camera (nokhwa → v4l2-sys-mit) generates its V4L2 bindings with bindgen
+  libclang-dev
   # Tauri 2 on Linux (WebKitGTK 4.1)
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   # Headless app runs: virtual display, session bus, window lookup, WebDriver

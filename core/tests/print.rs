@@ -460,6 +460,8 @@ fn commission_statement_totals_accrued_reversed_and_unsettled() {
         leader: "王秀英".into(),
         point_name: "阳光花园便利店".into(),
         period: "2025-06-01 至 2025-06-30".into(),
+        notes: vec![],
+        totals: None,
         rows: vec![
             row("2025-06-03", 101, 1_250, CommissionKind::Accrued),
             row("2025-06-05", 188, 830, CommissionKind::Accrued),

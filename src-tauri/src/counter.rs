@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
+use linli_core::app::camera_view::CameraView;
 use linli_core::app::AppError;
 use linli_core::print::{FontSource, PrintError, PrintFont};
 use linli_core::replica::Replica;
@@ -12,6 +13,7 @@ use linli_core::time::Millis;
 use linli_sync_client::{SharedReplica, SyncHandle};
 
 use crate::settings::Settings;
+use crate::sync_status::StatusEvents;
 
 pub struct Counter {
     replica: SharedReplica,
@@ -22,6 +24,12 @@ pub struct Counter {
     font: OnceLock<Result<PrintFont, String>>,
     /// The time the counter runs on (tests fix it).
     pub now: fn() -> Millis,
+    /// The sync loop's status changes, pushed to the window.
+    pub status_events: StatusEvents,
+    /// The Pickup screen's live camera view, while open.
+    camera: Mutex<Option<CameraView>>,
+    /// A folder of images replayed as the first camera (`LINLI_CAMERA_REPLAY`).
+    pub camera_replay: OnceLock<PathBuf>,
 }
 
 fn poisoned() -> AppError {
@@ -50,6 +58,9 @@ impl Counter {
             settings: Mutex::new(Settings::load(data_dir)),
             font: OnceLock::new(),
             now: Millis::now,
+            status_events: StatusEvents::default(),
+            camera: Mutex::new(None),
+            camera_replay: OnceLock::new(),
         })
     }
 
@@ -85,6 +96,15 @@ impl Counter {
 
     pub fn sync(&self) -> Result<MutexGuard<'_, Option<SyncHandle>>, AppError> {
         self.sync.lock().map_err(|_| poisoned())
+    }
+
+    pub fn camera(&self) -> Result<MutexGuard<'_, Option<CameraView>>, AppError> {
+        self.camera.lock().map_err(|_| poisoned())
+    }
+
+    /// Makes the images in `dir` the first camera (tests and machines without one).
+    pub fn set_camera_replay(&self, dir: PathBuf) {
+        let _ = self.camera_replay.set(dir);
     }
 
     pub fn settings(&self) -> Result<MutexGuard<'_, Settings>, AppError> {

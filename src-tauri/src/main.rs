@@ -10,6 +10,7 @@ mod ready;
 mod seed;
 mod settings;
 mod sync;
+mod sync_status;
 
 use std::sync::OnceLock;
 
@@ -47,7 +48,11 @@ fn main() {
             let dir = app.path().app_data_dir()?;
             let mut counter = counter::Counter::open(&dir)?;
             clock_from_env(&mut counter);
+            if let Some(dir) = std::env::var_os("LINLI_CAMERA_REPLAY") {
+                counter.set_camera_replay(dir.into());
+            }
             seed::from_env(&counter)?;
+            counter.status_events.emit_to(app.handle().clone());
             // The sync loop runs on Tauri's tokio runtime.
             tauri::async_runtime::block_on(async { sync::start_saved(&counter) })?;
             app.manage(counter);
@@ -74,7 +79,8 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::day::export_commission,
             commands::pickup::verify_code,
             commands::pickup::hand_over,
-            commands::pickup::camera_scan,
+            commands::camera::camera_open,
+            commands::camera::camera_close,
             commands::printing::print_pick_list,
             commands::printing::print_delivery_check,
             commands::printing::print_bag_labels,

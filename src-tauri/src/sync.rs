@@ -146,6 +146,7 @@ pub async fn enroll(counter: &Counter, request: &EnrollRequest) -> Result<Enroll
 pub fn start(counter: &Counter, server: &str) -> Result<(), AppError> {
     let handle = SyncClient::start(counter.shared_replica(), SyncConfig::new(server))
         .map_err(start_error)?;
+    counter.status_events.follow(&handle, server);
     if let Some(old) = counter.sync()?.replace(handle) {
         tokio_spawn_stop(old);
     }
@@ -176,6 +177,7 @@ pub fn server_saved(counter: &Counter, old: &str, new: &str) -> Result<(), AppEr
         if let Some(old) = counter.sync()?.take() {
             tokio_spawn_stop(old);
         }
+        counter.status_events.stopped(true);
         return Ok(());
     }
     start(counter, new)

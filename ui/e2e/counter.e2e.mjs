@@ -1,8 +1,8 @@
 // The counter day as a person does it, through the real app window: First run
 // (a wrong enrollment code refused in the server's words, then the right one),
 // the first sync from a real sync server, Today, a refusal before the goods arrive, a delivery check with one short line, a code
-// typed, a scanner burst ending in Enter, a still image through the camera's frame
-// source, every refusal, a partial handover, orders, a printed pick list (checked
+// typed, a scanner burst ending in Enter, the live camera view over a replayed
+// camera (and a missing camera said plainly), every refusal, a partial handover, orders, a printed pick list (checked
 // with pdftotext), bag labels (pdftotext, and pdftoppm pages in ARTIFACTS),
 // commission, the sync server stopped (offline banner, a handover kept pending) and
 // restarted (back online by itself, nothing pending), a refund after a handover
@@ -16,7 +16,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ENTER, Session, sleep } from "./webdriver.mjs";
+import { ENTER, ESC, Session, sleep } from "./webdriver.mjs";
 
 const [app, seedDir, artifacts] = process.argv.slice(2);
 if (!app || !seedDir || !artifacts) throw new Error("usage: counter.e2e.mjs APP SEED_DIR ARTIFACTS");
@@ -208,13 +208,32 @@ try {
   const { text: scanOk } = await s.waitFor(".success", (t) => t.includes(orders[3].number));
   check(scanOk.includes("扫码枪"), `a scanner burst is verified and handed over: ${scanOk}`);
 
-  // The camera: a still image of order 3's label through the frame source.
+  // The camera: the live view over a replayed camera (an empty counter, then order
+  // 3's label); the code it reads is verified like a typed one, and Esc closes it.
   await s.click("#camera-button");
+  await s.waitFor("#camera-view .camera-stage[data-live]", () => true, "the live camera preview");
+  const preview = await s.script("return document.querySelector('.camera-preview').getAttribute('src')");
+  check(preview.startsWith("data:image/jpeg;base64,"), `the live view shows the camera's frames (${preview.length} bytes of data URL)`);
   await s.waitFor(".order-title", (t) => t.includes(orders[2].number), "the camera's order card");
-  await shot("pickup-camera-card");
+  check(true, `the live view read order ${orders[2].number}'s QR and shows its card`);
+  // The shot waits for a preview of the label itself (the empty counter's is tiny).
+  let labelPreview = 0;
+  for (let i = 0; i < 50 && labelPreview < 4000; i++) {
+    labelPreview = await s.script("return document.querySelector('.camera-preview').getAttribute('src').length");
+    if (labelPreview < 4000) await sleep(50);
+  }
+  check(labelPreview >= 4000, `the live preview shows the label (${labelPreview} bytes of data URL)`);
+  await shot("pickup-camera-live");
   await s.click("button.confirm");
   const { text: camOk } = await s.waitFor(".success", (t) => t.includes(orders[2].number));
-  check(camOk.includes("摄像头"), `a still image through the frame source is handed over: ${camOk}`);
+  check(camOk.includes("摄像头"), `the code the camera read is handed over, recorded as the camera: ${camOk}`);
+  await s.type(verifyInput, ESC);
+  let viewOpen = true;
+  for (let i = 0; i < 50 && viewOpen; i++) {
+    viewOpen = await s.script("return document.querySelector('#camera-view') !== null");
+    if (viewOpen) await sleep(100);
+  }
+  check(!viewOpen, "Esc closes the live camera view");
 
   // Every refusal.
   const known = new Set(orders.map((o) => o.code));
@@ -285,6 +304,7 @@ try {
   const { text: stSaved } = await s.waitFor(".print-path", (t) => t.includes("commission-statement"));
   const stText = execFileSync("pdftotext", ["-layout", stSaved.replace(/^已保存：/, "").trim(), "-"], { encoding: "utf8" });
   check(stText.includes("佣金对账单") && stText.includes(orders[0].number), "the commission statement PDF lists the handed-over order");
+  check(stText.replace(/\s/g, "").includes("佣金账本取自服务器") && stText.includes("Unsettled"), "the statement is the ledger pulled from the server, with its totals");
 
   // Commission: the server booked the handovers and the ledger came back in a pull.
   await go("commission");
@@ -355,9 +375,26 @@ try {
   await s.script("document.querySelector('table.handled-conflicts').scrollIntoView({ block: 'center' })");
   await shot("sync-conflict-handled");
 
+  // A camera that is not there (Settings names camera 5): said in both languages,
+  // and the desk goes on with typed codes.
   await go("settings");
   await s.waitFor("#set-printer");
+  await s.clear("#set-camera");
+  await s.type("#set-camera", "5");
+  await s.click(".actions button.primary");
+  await s.waitFor(".success", () => true, "the camera setting saved");
   await shot("settings");
+  await go("pickup");
+  await s.click("#camera-button");
+  const { text: noCamera } = await s.waitFor("[data-reason=no_camera]", () => true, "the no-camera message");
+  check(noCamera.includes("找不到摄像头 5") && noCamera.includes("Camera 5"), `a missing camera is said in both languages: ${noCamera.replace(/\n/g, " / ")}`);
+  await shot("pickup-no-camera");
+  await refusal(orders[0].code, "already_picked_up", "pickup-after-no-camera");
+  await go("settings");
+  await s.clear("#set-camera");
+  await s.type("#set-camera", "0");
+  await s.click(".actions button.primary");
+  await s.waitFor(".success", () => true, "the camera setting restored");
   await go("today");
   const { text: after } = await s.waitFor(".delivery", (t) => t.startsWith("已于"));
   check(after.includes("1 行短缺"), `Today shows the accepted delivery with its short line: ${after}`);

@@ -3,6 +3,7 @@
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 export const ENTER = "\uE007";
+export const ESC = "\uE00C";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

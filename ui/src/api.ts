@@ -2,6 +2,7 @@
 // an `Api` so tests hand them a fake.
 
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 
 /** A refusal or failure, with the reason in both languages (core `AppError`). */
 export interface AppError {
@@ -120,6 +121,8 @@ export interface LedgerTotals {
   accrued: number;
   reversed: number;
   settled: number;
+  /** accrued − reversed. */
+  net_accrued: number;
   unsettled: number;
   withdrawn: number;
   pending_withdrawal: number;
@@ -289,6 +292,13 @@ export interface EnrollRequest {
   leader: string;
 }
 
+/** What the live camera view hears (core `app::camera_view::CameraUpdate`). */
+export type CameraUpdate =
+  | { kind: "preview"; image: string; width: number; height: number }
+  | { kind: "found"; payload: string }
+  | { kind: "refused"; error: AppError }
+  | { kind: "failed"; error: AppError };
+
 export interface Enrolled {
   device: string;
   point: string;
@@ -300,7 +310,11 @@ export interface Api {
   today(): Promise<TodayView>;
   verifyCode(input: string): Promise<Verdict>;
   handOver(input: string, lines: { sku: string; qty: number }[] | null, method: CodeMethod): Promise<HandoverReceipt>;
-  cameraScan(): Promise<string>;
+  /** Opens the live camera view; refused when the camera is missing. */
+  cameraOpen(): Promise<void>;
+  cameraClose(): Promise<void>;
+  /** Calls `handler` on each `camera-view` event; resolves to the function that stops listening. */
+  onCameraUpdate(handler: (update: CameraUpdate) => void): Promise<() => void>;
   listOrders(tab: OrdersTab, search: string): Promise<OrderListRow[]>;
   deliveryCheck(): Promise<DeliveryCheckView>;
   countLine(day: string, count: LineCount): Promise<string>;
@@ -323,6 +337,9 @@ export interface Api {
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<void>;
   syncState(): Promise<SyncState>;
+  /** Calls `handler` on every change of the sync status (the shell's `sync-status`
+   * event); resolves to the function that stops listening. */
+  onSyncState(handler: (state: SyncState) => void): Promise<() => void>;
   enroll(request: EnrollRequest): Promise<Enrolled>;
   syncNow(): Promise<void>;
 }
@@ -331,7 +348,9 @@ export const tauriApi: Api = {
   today: () => invoke("today"),
   verifyCode: (input) => invoke("verify_code", { input }),
   handOver: (input, lines, method) => invoke("hand_over", { input, lines, method }),
-  cameraScan: () => invoke("camera_scan"),
+  cameraOpen: () => invoke("camera_open"),
+  cameraClose: () => invoke("camera_close"),
+  onCameraUpdate: (handler) => listen<CameraUpdate>("camera-view", (e) => handler(e.payload)),
   listOrders: (tab, search) => invoke("list_orders", { tab, search }),
   deliveryCheck: () => invoke("delivery_check"),
   countLine: (day, count) => invoke("count_line", { day, count }),
@@ -352,6 +371,7 @@ export const tauriApi: Api = {
   getSettings: () => invoke("get_settings"),
   saveSettings: (settings) => invoke("save_settings", { settings }),
   syncState: () => invoke("sync_state"),
+  onSyncState: (handler) => listen<SyncState>("sync-status", (e) => handler(e.payload)),
   enroll: (request) => invoke("enroll", { request }),
   syncNow: () => invoke("sync_now"),
 };

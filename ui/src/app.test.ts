@@ -24,6 +24,21 @@ describe("app shell", () => {
     expect(root.querySelectorAll("nav button")).toHaveLength(9);
   });
 
+  it("updates the sync badge from the shell's sync-status event, with no polling", async () => {
+    const api = fakeApi();
+    await mountApp(root, { api, storage: localStorage });
+    expect(text(root, "#sync-badge")).toBe("已全部同步");
+    const reads = api.calls.filter((c) => c[0] === "syncState").length;
+    const offline = { ...syncedState.status!, online: false, pending: ["p/2026-11-22"], last_error: "connection refused", retry_in_ms: 4000 };
+    api.pushSync({ ...syncedState, status: offline });
+    expect(text(root, "#sync-badge")).toBe("离线工作中：所有操作都保存在本机 · 1 项待同步");
+    expect(root.querySelector("#sync-badge")?.getAttribute("data-tone")).toBe("offline");
+    api.pushSync({ ...syncedState, status: { ...offline, online: true, pending: [] } });
+    expect(text(root, "#sync-badge")).toBe("已全部同步");
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(api.calls.filter((c) => c[0] === "syncState").length, "the badge never polls").toBe(reads);
+  });
+
   it("switches to English, remembers it, and keeps the focus on the toggle", async () => {
     await mountApp(root, { api: fakeApi(), storage: localStorage });
     root.querySelector<HTMLButtonElement>(".lang-toggle")!.click();

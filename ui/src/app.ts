@@ -1,8 +1,10 @@
 // The app shell: the brand bar with the sync badge and the language toggle, the
 // screen tabs (F1–F9 from the keyboard), and the current screen. A device not
 // enrolled yet opens on First run instead, and Today follows its enrollment.
+// The badge reads `sync_state` when a screen opens and then follows the shell's
+// `sync-status` event: nothing polls.
 
-import type { Api } from "./api";
+import type { Api, SyncState } from "./api";
 import { button, el } from "./dom";
 import { t, type Lang, type MessageKey } from "./i18n";
 import type { Ctx, Screen, ScreenName } from "./screens/context";
@@ -24,8 +26,6 @@ export const LANG_STORAGE_KEY = "linli.lang";
 export interface Deps {
   api: Api;
   storage: Storage;
-  /** Refresh the sync badge this often (ms); tests leave it off. */
-  pollMs?: number;
 }
 
 export const screens: [ScreenName, MessageKey, Screen][] = [
@@ -57,13 +57,16 @@ export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName 
 
   let firstRun = false;
   const firstRunDraft: Record<string, string> = {};
+  const showBadge = (state: SyncState) => {
+    const b = syncBadge(lang, state);
+    badge.textContent = b.text;
+    badge.className = `sync-badge ${b.tone}`;
+    badge.dataset.tone = b.tone;
+  };
+  // A screen's first read; every change after it arrives as an event.
   const refreshBadge = async () => {
     try {
-      const state = await deps.api.syncState();
-      const b = syncBadge(lang, state);
-      badge.textContent = b.text;
-      badge.className = `sync-badge ${b.tone}`;
-      badge.dataset.tone = b.tone;
+      showBadge(await deps.api.syncState());
     } catch {
       badge.textContent = "";
     }
@@ -122,11 +125,11 @@ export async function mountApp(root: HTMLElement, deps: Deps, first: ScreenName 
   });
 
   root.replaceChildren(header, nav, main);
+  await deps.api.onSyncState((state) => showBadge(state)).catch(() => undefined);
   firstRun = await deps.api.syncState().then(
     (s) => !s.enrolled,
     () => false,
   );
   await go(first);
-  if (deps.pollMs) setInterval(() => void (firstRun || refreshBadge()), deps.pollMs);
   return { go, current: () => current };
 }

@@ -1,6 +1,6 @@
 // A fake shell for tests: canned answers, and a record of every call.
 
-import type { Api, AppError, CommissionLedger, ConflictsView, OpenConflict, OrderCard, SyncState, TeamView, TodayView, Verdict } from "./api";
+import type { Api, AppError, CameraUpdate, CommissionLedger, ConflictsView, OpenConflict, OrderCard, SyncState, TeamView, TodayView, Verdict } from "./api";
 
 export const card: OrderCard = {
   order: {
@@ -39,7 +39,7 @@ export const syncedState: SyncState = {
 };
 
 export const ledger: CommissionLedger = {
-  totals: { version: 3, accrued: 1963, reversed: 0, settled: 1963, unsettled: 0, withdrawn: 0, pending_withdrawal: 0, available: 1963, awaiting_sync: 478, orders_awaiting_sync: 1, pulled_at: 1_795_312_800_000 },
+  totals: { version: 3, accrued: 1963, reversed: 0, settled: 1963, net_accrued: 1963, unsettled: 0, withdrawn: 0, pending_withdrawal: 0, available: 1963, awaiting_sync: 478, orders_awaiting_sync: 1, pulled_at: 1_795_312_800_000 },
   entries: [
     { version: 3, kind: "settlement", order: null, order_number: null, sku: null, qty: null, base: 0, rate: null, amount: 1963, at: 1_795_312_800_000, period: "p1", withdrawal: null },
     { version: 1, kind: "accrual", order: "o1", order_number: "1122-0003", sku: "egg", qty: 2, base: 4780, rate: 1000, amount: 478, at: 1_795_312_000_000, period: null, withdrawal: null },
@@ -64,6 +64,8 @@ export interface FakeOptions {
   sync?: SyncState;
   /** enroll() is refused with this the first time(s), then succeeds. */
   enrollRefusals?: AppError[];
+  /** cameraOpen() is refused with this (no camera); else it opens. */
+  cameraRefusal?: AppError;
   /** Open conflicts `conflicts()` answers with; `resolveConflict` moves one to handled. */
   conflicts?: OpenConflict[];
 }
@@ -81,24 +83,61 @@ export const refundedConflict: OpenConflict = {
   whatToDo: { zh: "请联系顾客（尾号 0004）：取回商品。", en: "Call the consumer (phone ending 0004): take the goods back." },
 };
 
-export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOptions = {}): Api & { calls: Call[]; sync: SyncState; conflictsView: ConflictsView } {
+export type FakeApi = Api & {
+  calls: Call[];
+  sync: SyncState;
+  conflictsView: ConflictsView;
+  /** The shell's `sync-status` event: sets the state and tells every listener. */
+  pushSync(state: SyncState): void;
+  /** How many `onSyncState` listeners are registered. */
+  syncListeners(): number;
+  /** The shell's `camera-view` event. */
+  pushCamera(update: CameraUpdate): void;
+  /** Whether the camera is open (between cameraOpen and cameraClose). */
+  cameraIsOpen(): boolean;
+};
+
+export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOptions = {}): FakeApi {
   const calls: Call[] = [];
+  const listeners = new Set<(state: SyncState) => void>();
+  const cameraListeners = new Set<(update: CameraUpdate) => void>();
+  let cameraOpen = false;
   const refusals = [...(options.enrollRefusals ?? [])];
   const rec = <T>(name: string, args: unknown[], value: T): Promise<T> => {
     calls.push([name, ...args]);
     return Promise.resolve(value);
   };
-  const api: Api & { calls: Call[]; sync: SyncState; conflictsView: ConflictsView } = {
+  const api: FakeApi = {
     calls,
+    pushSync: (state) => {
+      api.sync = state;
+      for (const l of [...listeners]) l(state);
+    },
+    syncListeners: () => listeners.size,
+    pushCamera: (update) => {
+      for (const l of [...cameraListeners]) l(update);
+    },
+    cameraIsOpen: () => cameraOpen,
     conflictsView: { open: [...(options.conflicts ?? [])], handled: [] },
     sync: options.sync ?? syncedState,
     today: () => rec("today", [], todayView),
     verifyCode: (input) =>
       rec("verifyCode", [input], verdicts[input] ?? { kind: "refused", error: { reason: "unknown", zh: "本自提点没有这个提货码的订单", en: "no order at this point has this pickup code" } }),
     handOver: (input, lines, method) => rec("handOver", [input, lines, method], { event: "e", order: "o1", number: card.order.number, lines: lines ?? [{ sku: "egg", qty: 1 }, { sku: "milk", qty: 2 }], at: 0 }),
-    cameraScan: () => {
-      calls.push(["cameraScan"]);
-      return Promise.reject({ reason: "no_camera", zh: "本机没有可用的摄像头。", en: "No camera is available on this device." });
+    cameraOpen: () => {
+      calls.push(["cameraOpen"]);
+      if (options.cameraRefusal) return Promise.reject(options.cameraRefusal);
+      cameraOpen = true;
+      return Promise.resolve();
+    },
+    cameraClose: () => {
+      calls.push(["cameraClose"]);
+      cameraOpen = false;
+      return Promise.resolve();
+    },
+    onCameraUpdate: (handler) => {
+      cameraListeners.add(handler);
+      return Promise.resolve(() => void cameraListeners.delete(handler));
     },
     listOrders: (tab, search) => rec("listOrders", [tab, search], []),
     deliveryCheck: () => rec("deliveryCheck", [], { day: "2026-11-22", acceptedAt: null, lines: [{ sku: "egg", name: "本地土鸡蛋 30枚", expected: 5, received: null, damaged: 0, note: "", shortfall: 0 }] }),
@@ -127,6 +166,10 @@ export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOpt
     getSettings: () => rec("getSettings", [], { printer: "", camera: 0, overdueDays: 3, pointName: "邻里自提点", server: "" }),
     saveSettings: (s) => rec("saveSettings", [s], undefined),
     syncState: () => rec("syncState", [], api.sync),
+    onSyncState: (handler) => {
+      listeners.add(handler);
+      return Promise.resolve(() => void listeners.delete(handler));
+    },
     enroll: (request) => {
       calls.push(["enroll", request]);
       const refusal = refusals.shift();

@@ -4,4 +4,4 @@ import { mountApp } from "./app";
 
 const root = document.getElementById("app");
 if (!root) throw new Error("index.html lacks #app");
-void mountApp(root, { api: tauriApi, storage: localStorage, pollMs: 1000 });
+void mountApp(root, { api: tauriApi, storage: localStorage });

@@ -60,6 +60,26 @@ describe("sync screen", () => {
     expect(html(syncedState).querySelector("progress")).toBeNull();
   });
 
+  it("redraws the banner and pending count on each sync-status event, and stops listening once left", async () => {
+    const api = fakeApi();
+    const root = document.createElement("div");
+    document.body.append(root);
+    await syncScreen(root, { api, lang: "zh-CN", go: () => {}, setLang: () => {} });
+    expect(root.querySelector(".sync-banner")?.className).toContain("online");
+    expect(api.syncListeners()).toBe(1);
+    api.pushSync({ ...syncedState, status: { ...syncedState.status!, online: false, pending: ["p/2026-11-22"] } });
+    await settle();
+    expect(root.querySelector(".sync-banner")?.className).toContain("offline");
+    expect(root.querySelector(".pending")?.textContent).toMatch(/^1 天/);
+    api.pushSync(syncedState);
+    await settle();
+    expect(root.querySelector(".sync-banner")?.className).toContain("online");
+    expect(root.querySelector(".pending")?.textContent).toMatch(/^本机改动已全部/);
+    root.remove();
+    api.pushSync(syncedState);
+    expect(api.syncListeners(), "a screen no longer shown stops listening").toBe(0);
+  });
+
   it("has a sync now button that asks the shell", async () => {
     const api = fakeApi();
     const root = document.createElement("div");

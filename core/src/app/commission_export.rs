@@ -1,11 +1,14 @@
-//! Commission to Excel (佣金导出): the totals and one row per order, for the
-//! leader's own books. Amounts are written as whole fen (exact integers) with the
-//! yuan text beside them, so no float ever carries money.
+//! Commission to Excel (佣金导出), for the leader's own books: the pulled ledger
+//! as `commission_report` gives it (the Commission screen's totals, every entry,
+//! a note when the ledger never came from the server), and the withdrawal
+//! requests on a second sheet. Amounts are written as whole fen (exact integers)
+//! with the yuan text beside them, so no float ever carries money.
 
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
+use super::commission_report::{china_date_time, kind_label, total_lines, CommissionReport};
 use super::AppError;
-use crate::replica::{CommissionEntry, CommissionSummary};
+use crate::money::Fen;
 
 fn failed(e: XlsxError) -> AppError {
     AppError::new(
@@ -15,76 +18,87 @@ fn failed(e: XlsxError) -> AppError {
     )
 }
 
-/// The workbook's bytes: sheet 佣金 with totals on top and the entries below.
-pub fn commission_xlsx(
-    summary: &CommissionSummary,
-    entries: &[CommissionEntry],
-) -> Result<Vec<u8>, AppError> {
+/// The sheets' names.
+pub const LEDGER_SHEET: &str = "佣金 Commission";
+pub const WITHDRAWALS_SHEET: &str = "提现 Withdrawals";
+
+/// One amount as two cells: whole fen (an exact Excel number: fen are far below
+/// 2^53) and the yuan text.
+fn amount(sheet: &mut Worksheet, row: u32, col: u16, fen: Fen) -> Result<(), XlsxError> {
+    sheet.write(row, col, fen.0 as f64)?;
+    sheet.write(row, col + 1, fen.to_string())?;
+    Ok(())
+}
+
+/// The workbook's bytes: notes, then the totals, then one row per ledger entry.
+pub fn commission_xlsx(report: &CommissionReport) -> Result<Vec<u8>, AppError> {
     let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let sheet = book.add_worksheet();
-    sheet.set_name("佣金 Commission").map_err(failed)?;
-    let totals = [
-        ("未结算 Unsettled", summary.pending),
-        ("已结算 Settled", summary.settled),
-    ];
-    for (row, (label, amount)) in (0u32..).zip(totals) {
-        sheet
-            .write_with_format(row, 0, label, &bold)
-            .map_err(failed)?;
-        sheet.write(row, 1, amount.0 as f64).map_err(failed)?;
-        sheet.write(row, 2, amount.to_string()).map_err(failed)?;
-    }
-    let head = [
-        "日期 Date",
-        "订单号 Order",
-        "佣金（分）Fen",
-        "佣金 Yuan",
-        "状态 Status",
-    ];
-    for (col, h) in (0u16..).zip(head) {
-        sheet.write_with_format(3, col, h, &bold).map_err(failed)?;
-    }
-    for (row, e) in (4u32..).zip(entries) {
-        sheet.write(row, 0, e.day.as_str()).map_err(failed)?;
-        sheet.write(row, 1, e.number.as_str()).map_err(failed)?;
-        // i64 fen of one order is far below 2^53: exact as an Excel number.
-        sheet.write(row, 2, e.amount.0 as f64).map_err(failed)?;
-        sheet.write(row, 3, e.amount.to_string()).map_err(failed)?;
-        let status = if e.settled_at.is_some() {
-            "已结算 Settled"
-        } else {
-            "未结算 Unsettled"
-        };
-        sheet.write(row, 4, status).map_err(failed)?;
-    }
-    sheet.set_column_width(0, 18).map_err(failed)?;
-    sheet.set_column_width(1, 16).map_err(failed)?;
-    sheet.set_column_width(4, 18).map_err(failed)?;
+    ledger_sheet(book.add_worksheet(), report).map_err(failed)?;
+    withdrawals_sheet(book.add_worksheet(), report).map_err(failed)?;
     book.save_to_buffer().map_err(failed)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::money::Fen;
-    use crate::time::Millis;
-
-    #[test]
-    fn writes_a_zip_workbook_with_the_rows() {
-        let summary = CommissionSummary {
-            pending: Fen(1234),
-            settled: Fen(500),
-            orders_pending: 1,
-        };
-        let entries = vec![CommissionEntry {
-            day: "2026-11-22".into(),
-            number: "1122-0001".into(),
-            amount: Fen(1234),
-            settled_at: Some(Millis(0)),
-        }];
-        let bytes = commission_xlsx(&summary, &entries).unwrap();
-        assert!(bytes.starts_with(b"PK"), "an xlsx is a zip file");
-        assert!(bytes.len() > 1000);
+fn ledger_sheet(sheet: &mut Worksheet, report: &CommissionReport) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    sheet.set_name(LEDGER_SHEET)?;
+    let mut row = 0u32;
+    for note in &report.notes {
+        sheet.write_with_format(row, 0, note.zh.as_str(), &bold)?;
+        sheet.write(row + 1, 0, note.en.as_str())?;
+        row += 2;
     }
+    row += 1;
+    for (label, fen) in total_lines(&report.ledger.totals) {
+        sheet.write_with_format(row, 0, label, &bold)?;
+        amount(sheet, row, 1, fen)?;
+        row += 1;
+    }
+    row += 1;
+    let head = [
+        "时间 Time",
+        "类型 Kind",
+        "订单号/账期 Reference",
+        "金额（分）Fen",
+        "金额 Yuan",
+    ];
+    for (col, h) in (0u16..).zip(head) {
+        sheet.write_with_format(row, col, h, &bold)?;
+    }
+    for (r, e) in (row + 1..).zip(&report.rows) {
+        sheet.write(r, 0, e.at.as_str())?;
+        sheet.write(r, 1, kind_label(e.kind))?;
+        sheet.write(r, 2, e.reference.as_str())?;
+        amount(sheet, r, 3, e.amount)?;
+    }
+    sheet.set_column_width(0, 30)?;
+    sheet.set_column_width(1, 16)?;
+    sheet.set_column_width(2, 22)?;
+    sheet.set_column_width(3, 14)?;
+    Ok(())
+}
+
+fn withdrawals_sheet(sheet: &mut Worksheet, report: &CommissionReport) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    sheet.set_name(WITHDRAWALS_SHEET)?;
+    let head = [
+        "申请时间 Requested",
+        "金额（分）Fen",
+        "金额 Yuan",
+        "状态 Status",
+        "处理时间 Decided",
+        "原因 Reason",
+    ];
+    for (col, h) in (0u16..).zip(head) {
+        sheet.write_with_format(0, col, h, &bold)?;
+    }
+    for (r, w) in (1u32..).zip(&report.ledger.withdrawals) {
+        sheet.write(r, 0, china_date_time(w.requested_at))?;
+        amount(sheet, r, 1, w.amount)?;
+        sheet.write(r, 3, w.status.as_str())?;
+        sheet.write(r, 4, w.decided_at.map(china_date_time).unwrap_or_default())?;
+        sheet.write(r, 5, w.reason.as_deref().unwrap_or(""))?;
+    }
+    sheet.set_column_width(0, 20)?;
+    sheet.set_column_width(4, 20)?;
+    Ok(())
 }

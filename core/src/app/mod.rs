@@ -4,8 +4,11 @@
 
 #[cfg(feature = "scanner")]
 pub mod camera_scan;
+#[cfg(feature = "scanner")]
+pub mod camera_view;
 #[cfg(feature = "export")]
 pub mod commission_export;
+pub mod commission_report;
 pub mod conflicts;
 pub mod delivery_check;
 #[cfg(feature = "scanner")]

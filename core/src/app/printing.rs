@@ -7,9 +7,11 @@ use std::process::Command;
 
 use serde::Serialize;
 
+use super::commission_report::{commission_report, total_lines};
 use super::AppError;
 use crate::bag_qr::BagQr;
 use crate::ids::OrderId;
+use crate::money::Fen;
 use crate::print::{
     bag_labels, commission_statement, delivery_check_sheet, pick_list, BagLabel, CheckLine,
     CommissionKind, CommissionRow, CommissionStatement, DeliveryCheckSheet, PickList, PickListLine,
@@ -17,6 +19,7 @@ use crate::print::{
 };
 use crate::replica::Replica;
 use crate::status::OrderStatus;
+use crate::sync::pull::LedgerEntryKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -104,34 +107,32 @@ pub fn delivery_check_pdf(
     )?)
 }
 
-/// The leader's commission statement over every entry the replica holds: one
-/// accrual per order that earned commission, and a settlement row when the
-/// platform has paid it.
+/// The leader's commission statement from the pulled ledger: every entry with its
+/// signed amount, the Commission screen's totals (`commission_report`), and a note
+/// when the ledger never came from the server or handovers await booking.
 pub fn commission_statement_pdf(
     replica: &Replica,
     font: &PrintFont,
     point_name: &str,
 ) -> Result<Vec<u8>, AppError> {
-    let entries = replica.commission_entries(100_000)?;
-    let mut rows = Vec::new();
-    for e in &entries {
-        rows.push(CommissionRow {
-            date: e.day.clone(),
-            order_number: e.number.clone(),
-            amount: e.amount,
-            kind: CommissionKind::Accrued,
-        });
-        if e.settled_at.is_some() {
-            rows.push(CommissionRow {
-                date: e.day.clone(),
-                order_number: e.number.clone(),
-                amount: e.amount,
-                kind: CommissionKind::Settled,
-            });
-        }
-    }
-    let period = match (entries.last(), entries.first()) {
-        (Some(first), Some(last)) => format!("{} 至 {}", first.day, last.day),
+    let report = commission_report(replica)?;
+    let rows = report
+        .rows
+        .iter()
+        .map(|r| CommissionRow {
+            date: r.at.clone(),
+            order_number: r.reference.clone(),
+            amount: Fen(r.amount.0.saturating_abs()),
+            kind: match r.kind {
+                LedgerEntryKind::Accrual => CommissionKind::Accrued,
+                LedgerEntryKind::Reversal => CommissionKind::Reversed,
+                LedgerEntryKind::Settlement => CommissionKind::Settled,
+                LedgerEntryKind::Withdrawal => CommissionKind::Withdrawn,
+            },
+        })
+        .collect();
+    let period = match (report.rows.first(), report.rows.last()) {
+        (Some(first), Some(last)) => format!("{} 至 {}", day_of(&first.at), day_of(&last.at)),
         _ => String::new(),
     };
     let leader = replica
@@ -144,9 +145,20 @@ pub fn commission_statement_pdf(
             leader,
             point_name: point_name.to_string(),
             period,
+            notes: report
+                .notes
+                .iter()
+                .flat_map(|n| [n.zh.clone(), n.en.clone()])
+                .collect(),
             rows,
+            totals: Some(total_lines(&report.ledger.totals).to_vec()),
         },
     )?)
+}
+
+/// The date of a `YYYY-MM-DD HH:MM` time.
+fn day_of(at: &str) -> &str {
+    at.split(' ').next().unwrap_or(at)
 }
 
 /// Bag labels (袋标) for the day: one per order, for the orders still to pick up,

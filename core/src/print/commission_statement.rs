@@ -1,5 +1,7 @@
 //! 佣金对账单: a leader's commission entries over a period, with what was earned,
-//! reversed, settled and is still owed.
+//! reversed, settled and is still owed. The totals are summed from the rows
+//! (a period's statement on the server) or given by the caller (the counter's,
+//! from the pulled ledger's own totals); notes print above the entries.
 
 use crate::money::Fen;
 
@@ -12,7 +14,12 @@ pub struct CommissionStatement {
     pub point_name: String,
     /// e.g. "2025-06-01 至 2025-06-30".
     pub period: String,
+    /// Sentences above the entries (e.g. the ledger never came from the server).
+    pub notes: Vec<String>,
     pub rows: Vec<CommissionRow>,
+    /// The totals block as given; `None` sums the rows into accrued, reversed,
+    /// net, settled and unsettled.
+    pub totals: Option<Vec<(&'static str, Fen)>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +39,8 @@ pub enum CommissionKind {
     Reversed,
     /// 已结算: paid out to the leader.
     Settled,
+    /// 已提现: settled commission the leader withdrew.
+    Withdrawn,
 }
 
 impl CommissionKind {
@@ -40,6 +49,7 @@ impl CommissionKind {
             CommissionKind::Accrued => "已计提 Accrued",
             CommissionKind::Reversed => "已冲回 Reversed",
             CommissionKind::Settled => "已结算 Settled",
+            CommissionKind::Withdrawn => "已提现 Withdrawn",
         }
     }
 }
@@ -68,23 +78,38 @@ pub fn commission_statement(
         sheet.right(),
         vec![
             Column::new("序号", "No.", 10.0, Align::Right),
-            Column::new("日期", "Date", 28.0, Align::Left),
+            Column::new("日期", "Date", 34.0, Align::Left),
             Column::new("订单号", "Order", 0.0, Align::Left),
             Column::new("类型", "Type", 34.0, Align::Left),
             Column::new("金额", "Amount", 30.0, Align::Right),
         ],
     );
+    if !statement.notes.is_empty() {
+        let notes = Table::new(
+            sheet.left(),
+            sheet.right(),
+            vec![Column::new("", "", 0.0, Align::Left)],
+        );
+        for note in &statement.notes {
+            notes.plain_row(&mut sheet, std::slice::from_ref(note));
+        }
+        sheet.advance(3.0);
+    }
     table.header(&mut sheet);
-    let (mut accrued, mut reversed, mut settled) = (Fen::ZERO, Fen::ZERO, Fen::ZERO);
+    let (mut accrued, mut reversed, mut settled, mut withdrawn) =
+        (Fen::ZERO, Fen::ZERO, Fen::ZERO, Fen::ZERO);
     for (i, row) in statement.rows.iter().enumerate() {
         let sum = match row.kind {
             CommissionKind::Accrued => &mut accrued,
             CommissionKind::Reversed => &mut reversed,
             CommissionKind::Settled => &mut settled,
+            CommissionKind::Withdrawn => &mut withdrawn,
         };
         *sum = sum.checked_add(row.amount).ok_or_else(overflow)?;
         let shown = match row.kind {
-            CommissionKind::Reversed => negated(row.amount).ok_or_else(overflow)?,
+            CommissionKind::Reversed | CommissionKind::Withdrawn => {
+                negated(row.amount).ok_or_else(overflow)?
+            }
             CommissionKind::Accrued | CommissionKind::Settled => row.amount,
         };
         table.row(
@@ -98,18 +123,27 @@ pub fn commission_statement(
             ],
         );
     }
-    let reversed = negated(reversed).ok_or_else(overflow)?;
-    let net = accrued.checked_add(reversed).ok_or_else(overflow)?;
-    let unsettled = negated(settled)
-        .and_then(|s| net.checked_add(s))
-        .ok_or_else(overflow)?;
-    let totals = [
-        ("计提合计 Accrued", accrued),
-        ("冲回合计 Reversed", reversed),
-        ("净佣金 Net", net),
-        ("已结算 Settled", settled),
-        ("未结算 Unsettled", unsettled),
-    ];
+    let totals = match &statement.totals {
+        Some(given) => given.clone(),
+        None => {
+            let reversed = negated(reversed).ok_or_else(overflow)?;
+            let net = accrued.checked_add(reversed).ok_or_else(overflow)?;
+            let unsettled = negated(settled)
+                .and_then(|s| net.checked_add(s))
+                .ok_or_else(overflow)?;
+            let mut totals = vec![
+                ("计提合计 Accrued", accrued),
+                ("冲回合计 Reversed", reversed),
+                ("净佣金 Net", net),
+                ("已结算 Settled", settled),
+                ("未结算 Unsettled", unsettled),
+            ];
+            if withdrawn != Fen::ZERO {
+                totals.push(("已提现 Withdrawn", withdrawn));
+            }
+            totals
+        }
+    };
     for (i, (label, amount)) in totals.iter().enumerate() {
         let cells = [
             String::new(),

@@ -26,6 +26,8 @@ pub struct LedgerTotals {
     pub accrued: Fen,
     pub reversed: Fen,
     pub settled: Fen,
+    /// accrued − reversed: what the point has earned so far.
+    pub net_accrued: Fen,
     /// accrued − reversed − settled.
     pub unsettled: Fen,
     pub withdrawn: Fen,
@@ -240,6 +242,7 @@ impl Replica {
             accrued,
             reversed,
             settled,
+            net_accrued: Fen(accrued.0 - reversed.0),
             unsettled: Fen(accrued.0 - reversed.0 - settled.0),
             withdrawn,
             pending_withdrawal: pending,

@@ -15,7 +15,7 @@ use super::frame::{Frame, FrameError, FrameSource};
 use super::pipeline::{DecodeReport, Decoder, ScanOutcome};
 
 /// After this many failed reads in a row the camera is taken as gone.
-const MAX_FAILED_READS: u32 = 30;
+pub const MAX_FAILED_READS: u32 = 30;
 
 /// The result of one decoded frame, handed to the caller's callback.
 #[derive(Clone, Debug)]

@@ -1,10 +1,10 @@
 //! Today, orders, delivery check and commission.
 
-use linli_core::app::commission_export;
 use linli_core::app::delivery_check::{self, DeliveryCheckView, LineCount};
 use linli_core::app::orders::{self, OrderListRow, OrdersTab};
 use linli_core::app::today::{self, TodayView};
 use linli_core::app::AppError;
+use linli_core::app::{commission_export, commission_report};
 use linli_core::ids::EventId;
 use linli_core::replica::{CommissionEntry, CommissionSummary};
 use serde::Serialize;
@@ -82,17 +82,11 @@ pub async fn commission(counter: State<'_, Counter>) -> Result<CommissionView, A
     })
 }
 
-/// Writes the commission workbook under `exports/`; returns where.
+/// Writes the pulled ledger's workbook under `exports/`; returns where.
 #[tauri::command]
 pub async fn export_commission(counter: State<'_, Counter>) -> Result<String, AppError> {
-    let (summary, entries) = {
-        let replica = counter.replica()?;
-        (
-            replica.commission_summary()?,
-            replica.commission_entries(100_000)?,
-        )
-    };
-    let bytes = commission_export::commission_xlsx(&summary, &entries)?;
+    let report = commission_report::commission_report(&*counter.replica()?)?;
+    let bytes = commission_export::commission_xlsx(&report)?;
     let day = linli_core::app::china_day((counter.now)());
     let path = counter
         .data_dir

@@ -3,6 +3,7 @@
 //! en. They are `async` so Tauri runs them off the main thread: a long one
 //! (accepting a 10,000-order day) never freezes the window.
 
+pub mod camera;
 pub mod conflicts;
 pub mod day;
 pub mod pickup;

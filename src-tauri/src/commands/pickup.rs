@@ -1,11 +1,11 @@
-//! The pickup desk (核销): verify, hand over, and read the camera.
+//! The pickup desk (核销): verify and hand over (the camera's live view is
+//! `commands::camera`; what it reads comes back through `verify_code`).
 
 use linli_core::app::pickup_desk::{self, Verdict};
-use linli_core::app::{camera_scan, AppError};
+use linli_core::app::AppError;
 use linli_core::counter::CodeMethod;
 use linli_core::handover::HandoverLine;
 use linli_core::replica::HandoverReceipt;
-use linli_core::scanner::{still::StillImages, FrameSource};
 use tauri::State;
 
 use crate::counter::Counter;
@@ -23,31 +23,6 @@ pub async fn hand_over(
     method: CodeMethod,
 ) -> Result<HandoverReceipt, AppError> {
     counter.write(|r| pickup_desk::hand_over(r, &input, lines, method))
-}
-
-/// Frames are read until a code is found or this many have been tried.
-const CAMERA_FRAMES: usize = 30;
-
-/// Reads a pickup QR from the camera and returns its payload for `verify_code`.
-#[tauri::command]
-pub async fn camera_scan() -> Result<String, AppError> {
-    let mut source = camera_source()?;
-    camera_scan::scan(&mut *source, CAMERA_FRAMES).map(|qr| qr.encode())
-}
-
-/// The frame source: still images named by `LINLI_CAMERA_STILLS` (colon-separated
-/// paths; how tests stand in for the camera), else no camera in this build.
-fn camera_source() -> Result<Box<dyn FrameSource>, AppError> {
-    match std::env::var_os("LINLI_CAMERA_STILLS") {
-        Some(paths) => Ok(Box::new(StillImages::new(
-            std::env::split_paths(&paths).collect(),
-        ))),
-        None => Err(AppError::new(
-            "no_camera",
-            "本机没有可用的摄像头。请用扫码枪或直接输入7位提货码。",
-            "No camera is available on this device. Use the handheld scanner or type the 7-digit code.",
-        )),
-    }
 }
 
 #[cfg(test)]
@@ -172,16 +147,5 @@ mod tests {
             .unwrap_err();
         assert_eq!(refused["reason"], "handover_lines");
         assert!(refused["zh"].as_str().unwrap().contains("只剩"));
-    }
-
-    #[test]
-    fn the_camera_reads_a_still_image_through_the_frame_source() {
-        let c = counter(3);
-        let still = c.dir.path().join("seed").join("qr-1.png");
-        // The frame source is chosen from the environment, as in the E2E run.
-        std::env::set_var("LINLI_CAMERA_STILLS", &still);
-        let payload = c.ok("camera_scan", json!({}));
-        std::env::remove_var("LINLI_CAMERA_STILLS");
-        assert_eq!(payload, c.seeded.orders[0].qr.as_str());
     }
 }

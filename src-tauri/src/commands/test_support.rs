@@ -5,12 +5,12 @@ use linli_core::app::demo_seed::{self, Seeded};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow};
+use tauri::{App, Manager, WebviewWindow};
 
 use crate::counter::Counter;
 
 pub struct MockCounter {
-    _app: App<MockRuntime>,
+    app: App<MockRuntime>,
     webview: WebviewWindow<MockRuntime>,
     pub seeded: Seeded,
     pub dir: tempfile::TempDir,
@@ -52,11 +52,15 @@ fn mock(counter: Counter, seeded: Seeded, dir: tempfile::TempDir) -> MockCounter
         .manage(counter)
         .build(tauri::generate_context!())
         .expect("app builds");
+    // As main's setup does: the sync loop's status changes go to the window.
+    app.state::<Counter>()
+        .status_events
+        .emit_to(app.handle().clone());
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .expect("webview");
     MockCounter {
-        _app: app,
+        app,
         webview,
         seeded,
         dir,
@@ -85,6 +89,10 @@ impl MockCounter {
     pub fn ok(&self, cmd: &str, args: serde_json::Value) -> serde_json::Value {
         self.call(cmd, args)
             .unwrap_or_else(|e| panic!("{cmd} was refused: {e}"))
+    }
+
+    pub fn app(&self) -> &App<MockRuntime> {
+        &self.app
     }
 
     /// The seeded order `i`'s plain code.

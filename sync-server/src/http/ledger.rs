@@ -290,7 +290,9 @@ async fn statement_pdf<S: Store>(
         leader: s.leader.clone(),
         point_name: s.point_name.clone(),
         period: format!("{} 至 {}", s.first_day, s.last_day),
+        notes: Vec::new(),
         rows,
+        totals: None,
     };
     let bytes = render(move || print::commission_statement(font, &doc)).await?;
     let name = format!("commission-statement-{}-{}.pdf", s.last_day, s.point);

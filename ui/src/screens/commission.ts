@@ -2,7 +2,8 @@
 // withdrawals, all from the ledger pulled from the server (the one source of booked
 // money); beside them, the commission of handovers on this device the server has
 // not booked yet. A withdrawal request (amount in yuan, Enter sends) is checked by
-// the core and queued for the server. Excel export as before.
+// the core and queued for the server. The Excel export and the printed statement
+// list the same pulled ledger with the same totals.
 
 import { asAppError, type CommissionLedger, type LedgerKind, type WithdrawalStatus } from "../api";
 import { button, el, yuan } from "../dom";
@@ -54,7 +55,7 @@ function ledgerParts(lang: Lang, v: CommissionLedger): HTMLElement[] {
     el(
       "div",
       { className: "tiles" },
-      tile(yuan(x.accrued - x.reversed), t(lang, "ledgerAccrued"), "accrued"),
+      tile(yuan(x.net_accrued), t(lang, "ledgerAccrued"), "accrued"),
       tile(yuan(x.settled), t(lang, "ledgerSettled"), "settled"),
       tile(yuan(x.unsettled), t(lang, "ledgerUnsettled"), "unsettled"),
       tile(yuan(x.withdrawn), t(lang, "ledgerWithdrawn"), "withdrawn"),

@@ -1,12 +1,13 @@
 // Pickup (提货核销): ONE input for a typed code, a handheld scanner's burst ending
-// in Enter, or the camera's payload; the result card shows the order and its lines
-// or the plain reason; Enter (or the button) confirms; lines can be unticked or
-// lowered for a partial handover.
+// in Enter, or the payload the live camera view reads (screens/cameraView.ts); the
+// result card shows the order and its lines or the plain reason; Enter (or the
+// button) confirms; lines can be unticked or lowered for a partial handover.
 
 import { asAppError, type CodeMethod, type OrderCard, type Verdict } from "../api";
 import { methodOf } from "../codeMethod";
 import { button, el } from "../dom";
 import { t, type MessageKey } from "../i18n";
+import { openCameraView, type CameraView } from "./cameraView";
 import { errorBox, type Ctx } from "./context";
 
 interface Pending {
@@ -143,14 +144,23 @@ export async function pickupScreen(root: HTMLElement, ctx: Ctx, now: () => numbe
     if (input.value === "") keyTimes = [];
   });
 
+  // The live camera view, while open: what it reads is verified like a typed code.
+  const cameraSlot = el("div", { className: "camera-slot" });
+  let camera: CameraView | null = null;
+  const cameraFound = async (payload: string) => {
+    input.value = payload;
+    await verify(payload, "CameraQr");
+    input.focus();
+  };
   const cameraButton = button(t(lang, "camera"), async () => {
-    show(el("p", { className: "camera-view" }, t(lang, "cameraReading")));
+    if (camera) return input.focus();
     try {
-      const payload = await api.cameraScan();
-      input.value = payload;
-      await verify(payload, "CameraQr");
+      camera = await openCameraView(cameraSlot, lang, api, (payload) => void cameraFound(payload), () => {
+        camera = null;
+        input.focus();
+      });
     } catch (e) {
-      show(errorBox(lang, asAppError(e)));
+      show(errorBox(lang, asAppError(e), "error camera-refused"));
     }
     input.focus();
   }, "camera");
@@ -163,6 +173,7 @@ export async function pickupScreen(root: HTMLElement, ctx: Ctx, now: () => numbe
       const text = input.value.trim();
       if (text) void verify(text, methodOf(text, []));
     }), cameraButton),
+    cameraSlot,
     result,
   );
   input.focus();

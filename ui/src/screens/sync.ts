@@ -1,8 +1,9 @@
 // Sync (同步): online or offline, the last successful sync, local changes the
 // server lacks, a progress bar during a large sync, the conflicts with what to do
 // about each, a refusal (e.g. a revoked device) in plain words, and "sync now".
-// The status redraws every second while on screen; the conflicts panel (which
-// holds a note being typed) only when the set of conflicts the loop reports changes.
+// The status is read once when the screen opens, then redrawn on every
+// `sync-status` event from the shell; the conflicts panel (which holds a note
+// being typed) only when the set of conflicts the loop reports changes.
 
 import { asAppError, type SyncState } from "../api";
 import { button, el } from "../dom";
@@ -48,15 +49,17 @@ export async function syncScreen(root: HTMLElement, ctx: Ctx): Promise<void> {
   const message = el("div", { className: "message" });
   const panel = conflictsPanel(ctx);
   let seen: string | null = null;
+  const show = async (state: SyncState) => {
+    body.replaceChildren(...syncView(lang, state));
+    const now = JSON.stringify(state.status?.conflicts ?? []);
+    if (now !== seen) {
+      seen = now;
+      await panel.reload();
+    }
+  };
   const draw = async () => {
     try {
-      const state = await api.syncState();
-      body.replaceChildren(...syncView(lang, state));
-      const now = JSON.stringify(state.status?.conflicts ?? []);
-      if (now !== seen) {
-        seen = now;
-        await panel.reload();
-      }
+      await show(await api.syncState());
     } catch (e) {
       body.replaceChildren(errorBox(lang, asAppError(e)));
     }
@@ -73,8 +76,15 @@ export async function syncScreen(root: HTMLElement, ctx: Ctx): Promise<void> {
   );
   await draw();
   root.replaceChildren(el("h2", {}, t(lang, "navSync")), body, el("div", { className: "actions" }, now), message, panel.node);
-  const timer = setInterval(() => {
-    if (!body.isConnected) clearInterval(timer);
-    else void draw();
-  }, 1000);
+  // Listens while on screen: the first event after the screen was left ends it.
+  let stop: (() => void) | null = null;
+  let left = false;
+  stop = await api
+    .onSyncState((state) => {
+      if (body.isConnected) return void show(state);
+      left = true;
+      stop?.();
+    })
+    .catch(() => null);
+  if (left) stop?.();
 }
