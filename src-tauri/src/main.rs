@@ -75,7 +75,6 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::day::accept_delivery,
             commands::day::count_and_accept,
             commands::day::save_photo,
-            commands::day::commission,
             commands::day::export_commission,
             commands::pickup::verify_code,
             commands::pickup::hand_over,

@@ -110,11 +110,6 @@ export interface LineCount {
   photo: string | null;
 }
 
-export interface CommissionView {
-  summary: { pending: number; settled: number; orders_pending: number };
-  entries: { day: string; number: string; amount: number; settled_at: number | null }[];
-}
-
 /** The pulled ledger's totals (fen), plus local commission not booked yet. */
 export interface LedgerTotals {
   version: number;
@@ -321,7 +316,6 @@ export interface Api {
   acceptDelivery(day: string): Promise<string>;
   countAndAccept(day: string, counts: LineCount[]): Promise<string>;
   savePhoto(bytes: number[]): Promise<string>;
-  commission(): Promise<CommissionView>;
   exportCommission(): Promise<string>;
   commissionLedger(): Promise<CommissionLedger>;
   /** `amount` in yuan as typed; the core checks it. */
@@ -357,7 +351,6 @@ export const tauriApi: Api = {
   acceptDelivery: (day) => invoke("accept_delivery", { day }),
   countAndAccept: (day, counts) => invoke("count_and_accept", { day, counts }),
   savePhoto: (bytes) => invoke("save_photo", { bytes }),
-  commission: () => invoke("commission"),
   exportCommission: () => invoke("export_commission"),
   commissionLedger: () => invoke("commission_ledger"),
   requestWithdrawal: (amount) => invoke("request_withdrawal", { amount }),

@@ -145,7 +145,6 @@ export function fakeApi(verdicts: Record<string, Verdict> = {}, options: FakeOpt
     acceptDelivery: (day) => rec("acceptDelivery", [day], "ev"),
     countAndAccept: (day, counts) => rec("countAndAccept", [day, counts], "ev"),
     savePhoto: (bytes) => rec("savePhoto", [bytes.length], "hash"),
-    commission: () => rec("commission", [], { summary: { pending: 0, settled: 0, orders_pending: 0 }, entries: [] }),
     exportCommission: () => rec("exportCommission", [], "exports/commission.xlsx"),
     commissionLedger: () => rec("commissionLedger", [], ledger),
     requestWithdrawal: (amount) => rec("requestWithdrawal", [amount], { id: "w2", amount: 1000, status: "queued" as const, requested_at: 0, decided_at: null, reason: null }),

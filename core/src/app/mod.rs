@@ -3,7 +3,6 @@
 //! leader can get wrong is validated here, with the reason in Chinese and English.
 
 #[cfg(feature = "scanner")]
-pub mod camera_scan;
 #[cfg(feature = "scanner")]
 pub mod camera_view;
 #[cfg(feature = "export")]

@@ -21,8 +21,7 @@ use rusqlite_migration::Migrations;
 pub use actions::HandoverReceipt;
 pub use pulled::{pull_outcome, LedgerTotals, WithdrawalRow};
 pub use queries::{
-    CommissionEntry, CommissionSummary, DayCounts, HandledConflict, OrderCard, OrderCardLine,
-    OrderList, OrderRow,
+    CommissionSummary, DayCounts, HandledConflict, OrderCard, OrderCardLine, OrderList, OrderRow,
 };
 pub use store::DocumentHealth;
 pub use sync::sync_outcome;

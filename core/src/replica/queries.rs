@@ -365,27 +365,6 @@ impl Replica {
             })
             .collect()
     }
-
-    /// Orders that earned commission, newest first, with when the platform settled
-    /// each (if it did).
-    pub fn commission_entries(&self, limit: u32) -> Result<Vec<CommissionEntry>, ReplicaError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT o.day, o.number, o.commission, s.settled_at FROM orders o
-                 LEFT JOIN commission_settled s ON s.order_id = o.order_id
-                 WHERE o.commission > 0 ORDER BY o.day DESC, o.number DESC LIMIT ?1",
-            )?
-            .query_map([limit], |r| {
-                Ok(CommissionEntry {
-                    day: r.get(0)?,
-                    number: r.get(1)?,
-                    amount: Fen(r.get(2)?),
-                    settled_at: r.get::<_, Option<i64>>(3)?.map(Millis),
-                })
-            })?
-            .collect::<Result<_, _>>()?)
-    }
 }
 
 /// A conflict someone marked handled, with its order (`Replica::handled_conflicts`).
@@ -444,13 +423,4 @@ pub struct DayCounts {
     pub picked_up: u32,
     pub conflicts: u32,
     pub commission: Fen,
-}
-
-/// One order's commission (`Replica::commission_entries`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CommissionEntry {
-    pub day: String,
-    pub number: String,
-    pub amount: Fen,
-    pub settled_at: Option<Millis>,
 }

@@ -6,8 +6,6 @@ use linli_core::app::today::{self, TodayView};
 use linli_core::app::AppError;
 use linli_core::app::{commission_export, commission_report};
 use linli_core::ids::EventId;
-use linli_core::replica::{CommissionEntry, CommissionSummary};
-use serde::Serialize;
 use tauri::State;
 
 use crate::counter::Counter;
@@ -65,21 +63,6 @@ pub async fn accept_delivery(
 #[tauri::command]
 pub async fn save_photo(counter: State<'_, Counter>, bytes: Vec<u8>) -> Result<String, AppError> {
     delivery_check::store_photo(&counter.data_dir.join("photos"), &bytes)
-}
-
-#[derive(Serialize)]
-pub struct CommissionView {
-    summary: CommissionSummary,
-    entries: Vec<CommissionEntry>,
-}
-
-#[tauri::command]
-pub async fn commission(counter: State<'_, Counter>) -> Result<CommissionView, AppError> {
-    let replica = counter.replica()?;
-    Ok(CommissionView {
-        summary: replica.commission_summary()?,
-        entries: replica.commission_entries(500)?,
-    })
 }
 
 /// Writes the pulled ledger's workbook under `exports/`; returns where.
@@ -191,8 +174,6 @@ mod tests {
         assert_eq!(list("toPickUp", "").len(), 6);
         assert_eq!(list("pickedUp", number).len(), 1);
         assert!(list("conflicts", "").is_empty());
-        let commission = c.ok("commission", json!({}));
-        assert_eq!(commission["entries"].as_array().unwrap().len(), 1);
         let xlsx = c.ok("export_commission", json!({}));
         let bytes = std::fs::read(xlsx.as_str().unwrap()).unwrap();
         assert!(bytes.starts_with(b"PK"), "an xlsx is a zip file");
