@@ -1,9 +1,11 @@
 use super::*;
 
-/// An order-ish JSON record; `i` varies the ids the way a day's orders do.
+/// An order-ish JSON record; `i` varies the ids the way a day's orders do: random
+/// to a compressor, as uuids are.
 fn record(i: usize) -> Vec<u8> {
+    let id = (i as u64 ^ 0x5bd1_e995).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     format!(
-        r#"{{"order":"01a22eab-8c74-7193-a882-{i:012x}","number":"1130-{i:04}","name":"王女士","lines":[["0192a1b4-sku-{k:04}",2]]}}"#,
+        r#"{{"order":"01a22eab-{id:016x}","number":"1130-{i:04}","name":"王女士","lines":[["0192a1b4-sku-{k:04}",2]]}}"#,
         k = i % 80
     )
     .into_bytes()
