@@ -252,6 +252,7 @@ mod tests {
         }
         let status = status.expect("the loop tried the saved server");
         assert!(!status.online);
+        assert_eq!(status.last_error_code, Some("unreachable"));
         assert!(status.pending.iter().any(|k| k.ends_with("/2026-11-22")));
     }
 

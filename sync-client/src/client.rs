@@ -181,10 +181,16 @@ impl SocketStreams {
 
 /// How a connection ended.
 enum End {
-    /// Reconnect after the back-off.
+    /// The server could not be reached; reconnect after the back-off.
+    Unreachable(String),
+    /// The connection broke or the server closed it; reconnect after the back-off.
     Lost(String),
-    /// The server refused this device or a change: wait for `sync_now`.
-    Blocked(String),
+    /// The server refused this device or a change (`code` is the refusal's wire
+    /// code): wait for `sync_now`.
+    Blocked {
+        code: &'static str,
+        why: String,
+    },
     Stop,
 }
 
@@ -223,7 +229,7 @@ impl SyncClient {
         loop {
             let end = match self.connect().await {
                 Ok(socket) => self.connection(socket, &mut backoff).await,
-                Err(e) => End::Lost(e),
+                Err(e) => End::Unreachable(e),
             };
             self.status.send_modify(|s| {
                 s.online = false;
@@ -231,29 +237,36 @@ impl SyncClient {
             });
             let wait = match end {
                 End::Stop => return,
-                End::Blocked(why) => {
+                End::Blocked { code, why } => {
                     tracing::error!(reason = %why, "sync refused by the server; waiting for sync_now");
                     self.status.send_modify(|s| {
                         s.blocked = Some(why.clone());
                         s.last_error = Some(why);
+                        s.last_error_code = Some(code);
                         s.retry_in_ms = None;
                     });
                     None
                 }
-                End::Lost(why) => {
-                    let delay = backoff.next_delay();
-                    tracing::info!(reason = %why, retry_in = ?delay, "sync connection lost");
-                    self.status.send_modify(|s| {
-                        s.last_error = Some(why);
-                        s.retry_in_ms = Some(delay.as_millis() as u64);
-                    });
-                    Some(delay)
-                }
+                End::Unreachable(why) => Some(self.retry_later(&mut backoff, "unreachable", why)),
+                End::Lost(why) => Some(self.retry_later(&mut backoff, "lost", why)),
             };
             if !self.wait(wait, &mut backoff).await {
                 return;
             }
         }
+    }
+
+    /// After a failed or broken connection: the next attempt's delay, with the
+    /// failure in the status.
+    fn retry_later(&self, backoff: &mut Backoff, code: &'static str, why: String) -> Duration {
+        let delay = backoff.next_delay();
+        tracing::info!(reason = %why, retry_in = ?delay, "sync connection lost");
+        self.status.send_modify(|s| {
+            s.last_error = Some(why);
+            s.last_error_code = Some(code);
+            s.retry_in_ms = Some(delay.as_millis() as u64);
+        });
+        delay
     }
 
     /// Waits out a delay (or, with `None`, until `sync_now`), refreshing the badge
@@ -461,11 +474,10 @@ impl SyncClient {
                 }
                 ClientEffect::Alert(refusal) => {
                     let doc = refusal.doc.map(|d| format!(" ({d})")).unwrap_or_default();
-                    conn.end = Some(End::Blocked(format!(
-                        "{}{doc}: {}",
-                        refusal.code.as_str(),
-                        refusal.reason
-                    )));
+                    conn.end = Some(End::Blocked {
+                        code: refusal.code.as_str(),
+                        why: format!("{}{doc}: {}", refusal.code.as_str(), refusal.reason),
+                    });
                     None
                 }
                 ClientEffect::Ready { point: _, docs } => {
@@ -474,6 +486,7 @@ impl SyncClient {
                     self.status.send_modify(|s| {
                         s.online = true;
                         s.last_error = None;
+                        s.last_error_code = None;
                         s.blocked = None;
                         s.progress = Some(SyncProgress {
                             docs_total: docs.len(),

@@ -23,8 +23,13 @@ pub struct SyncStatus {
     /// Orders whose merged facts contradict each other (e.g. handed over after a
     /// cancel, handed over twice), newest first, at most `MAX_CONFLICTS`.
     pub conflicts: Vec<ConflictItem>,
-    /// Why the last connection attempt or connection ended, if it failed.
+    /// Why the last connection attempt or connection ended, if it failed: the
+    /// technical detail, in English, for a support call.
     pub last_error: Option<String>,
+    /// The same failure as a code the app words for a leader: `unreachable` (no
+    /// connection could be made), `lost` (a connection broke or was closed), or
+    /// the server's refusal code (`revoked_device`, `other_point`, …).
+    pub last_error_code: Option<&'static str>,
     /// Set when the server refused this device or one of its changes: sync stays
     /// stopped until someone looks (retrying would be refused again).
     pub blocked: Option<String>,

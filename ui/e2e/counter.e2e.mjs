@@ -345,6 +345,10 @@ try {
   const { text: waiting } = await s.waitFor(".pending", (t) => t.startsWith("1 天"), "one day pending while offline");
   const { text: offBadge } = await s.waitFor("#sync-badge", (t) => t.startsWith("离线") && t.includes("1 项待同步"), "the offline badge");
   check(true, `offline, the handover waits: ${waiting} / ${offBadge}`);
+  // Why, in the leader's words; the socket's English error only as the detail line.
+  const { text: why } = await s.waitFor(".last-error", (t) => t.includes("连不上服务器"), "the reason in Chinese", 15_000);
+  const { text: detail } = await s.waitFor(".error-detail", (t) => t.startsWith("技术细节"), "the technical detail");
+  check(!/[A-Za-z]{4,}/.test(why), `the reason has no English in it: ${why} / ${detail}`);
   await shot("sync-offline");
   const restartedAt = Date.now();
   await startServer(seed.server);

@@ -267,6 +267,8 @@ export interface SyncStatus {
   progress: SyncProgress | null;
   conflicts: ConflictItem[];
   last_error: string | null;
+  /** `unreachable`, `lost`, or the server's refusal code; words in `syncTrouble`. */
+  last_error_code: string | null;
   blocked: string | null;
   retry_in_ms: number | null;
   bytes_sent: number;

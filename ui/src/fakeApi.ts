@@ -35,7 +35,7 @@ export const todayView: TodayView = {
 export const syncedState: SyncState = {
   enrolled: true,
   server: "http://127.0.0.1:8087",
-  status: { online: true, last_sync_at: 1_795_312_800_000, pending: [], progress: null, conflicts: [], last_error: null, blocked: null, retry_in_ms: null, bytes_sent: 0, bytes_received: 0 },
+  status: { online: true, last_sync_at: 1_795_312_800_000, pending: [], progress: null, conflicts: [], last_error: null, last_error_code: null, blocked: null, retry_in_ms: null, bytes_sent: 0, bytes_received: 0 },
 };
 
 export const ledger: CommissionLedger = {

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { SyncState, SyncStatus } from "./api";
 import { fakeApi, settle, syncedState } from "./fakeApi";
 import { syncScreen, syncView } from "./screens/sync";
-import { badge, chinaDateTime, progressPercent } from "./sync";
+import { badge, chinaDateTime, progressPercent, syncTrouble } from "./sync";
 
 const status = (over: Partial<SyncStatus>): SyncState => ({ ...syncedState, status: { ...syncedState.status!, ...over } });
 
@@ -41,15 +41,31 @@ describe("sync screen", () => {
         online: false,
         pending: ["p/2026-11-22"],
         retry_in_ms: 2500,
-        last_error: "connection refused",
+        last_error: "IO error: Connection refused (os error 111)",
+        last_error_code: "unreachable",
       }),
     );
     expect(v.querySelector(".sync-banner")?.className).toContain("offline");
     expect(v.querySelector(".pending")?.textContent).toBe("1 天的本机改动还没传到服务器");
     expect(v.querySelector(".retry")?.textContent).toBe("3 秒后自动重试");
-    expect(v.querySelector(".last-error")?.textContent).toContain("connection refused");
-    const blocked = html(status({ blocked: "this device was revoked" }), "en");
-    expect(blocked.querySelector("[role=alert]")?.textContent).toContain("this device was revoked");
+    // The reason in the leader's words; the loop's English only as the support detail.
+    expect(v.querySelector(".last-error")?.textContent).toBe("上次连接失败原因：连不上服务器（网络断开，或服务器地址不对、服务器没开）");
+    expect(v.querySelector(".error-detail")?.textContent).toContain("Connection refused (os error 111)");
+    const revoked = "revoked_device: this device was revoked";
+    const blocked = html(status({ blocked: revoked, last_error: revoked, last_error_code: "revoked_device" }));
+    expect(blocked.querySelector("[role=alert]")?.textContent).toContain("本机已被平台停用");
+    expect(blocked.querySelector("[role=alert]")?.textContent).not.toContain("revoked_device");
+    expect(blocked.querySelector(".error-detail")?.textContent).toContain(revoked);
+  });
+
+  it("words each kind of sync failure, and falls back to the loop's text without a code", () => {
+    expect(syncTrouble("zh-CN", "lost")).toBe("连接中途断开了");
+    expect(syncTrouble("en", "bad_proof")).toBe("the server does not know this device's enrollment; enroll it again");
+    expect(syncTrouble("zh-CN", "change_not_allowed")).toBe("服务器拒收了本机的一处改动");
+    expect(syncTrouble("zh-CN", null)).toBeNull();
+    const old = html(status({ online: false, last_error: "connection refused", retry_in_ms: 1000 }), "en");
+    expect(old.querySelector(".last-error")?.textContent).toBe("Why the last connection failed: connection refused");
+    expect(old.querySelector(".error-detail")).toBeNull();
   });
 
   it("shows a progress bar during a large sync and the last sync time", () => {

@@ -22,6 +22,29 @@ export function badge(lang: Lang, state: SyncState): { text: string; tone: Badge
   return { text: `${t(lang, "syncOffline")} · ${pending > 0 ? t(lang, "syncPending", { n: pending }) : t(lang, "syncNone")}`, tone: "offline" };
 }
 
+/**
+ * Why sync is not running, in a leader's words, from the loop's `last_error_code`
+ * (`unreachable`, `lost`, or the server's refusal code); null when there is no code.
+ * The loop's own English detail is shown beside it for support calls.
+ */
+export function syncTrouble(lang: Lang, code: string | null): string | null {
+  switch (code) {
+    case null:
+      return null;
+    case "unreachable":
+      return t(lang, "syncWhyUnreachable");
+    case "lost":
+      return t(lang, "syncWhyLost");
+    case "revoked_device":
+      return t(lang, "syncWhyRevoked");
+    case "unknown_device":
+    case "bad_proof":
+      return t(lang, "syncWhyUnknownDevice");
+    default:
+      return t(lang, "syncWhyRefusedChange");
+  }
+}
+
 /** A UTC millisecond instant as YYYY-MM-DD HH:MM in Beijing time. */
 export function chinaDateTime(ms: number): string {
   return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace("T", " ");

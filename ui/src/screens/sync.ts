@@ -8,7 +8,7 @@
 import { asAppError, type SyncState } from "../api";
 import { button, el } from "../dom";
 import { t, type Lang } from "../i18n";
-import { badge, chinaDateTime, progressPercent } from "../sync";
+import { badge, chinaDateTime, progressPercent, syncTrouble } from "../sync";
 import { errorBox, type Ctx } from "./context";
 import { conflictsPanel } from "./conflicts";
 
@@ -20,10 +20,15 @@ export function syncView(lang: Lang, state: SyncState): HTMLElement[] {
     parts.push(el("p", { className: "sync-banner offline" }, t(lang, "syncNoServer")));
     return parts;
   }
+  // The loop's words are English and technical: the banner says the reason in the
+  // leader's words and keeps the detail on a line of its own for support.
+  const trouble = syncTrouble(lang, s.last_error_code);
+  const detail = (text: string) => el("p", { className: "error-detail" }, t(lang, "syncErrorDetail", { detail: text }));
   if (s.blocked) {
-    const blocked = el("p", { className: "sync-banner blocked" }, t(lang, "syncBlockedBanner", { why: s.blocked }));
+    const blocked = el("p", { className: "sync-banner blocked" }, t(lang, "syncBlockedBanner", { why: trouble ?? s.blocked }));
     blocked.setAttribute("role", "alert");
     parts.push(blocked);
+    if (trouble) parts.push(detail(s.blocked));
   } else if (s.online) {
     parts.push(el("p", { className: "sync-banner online" }, t(lang, "syncOnlineBanner", { server })));
   } else {
@@ -38,7 +43,10 @@ export function syncView(lang: Lang, state: SyncState): HTMLElement[] {
   parts.push(el("p", { className: "pending" }, s.pending.length > 0 ? t(lang, "syncPendingDetail", { n: s.pending.length }) : t(lang, "syncPendingNone")));
   if (!s.online && !s.blocked) {
     if (s.retry_in_ms !== null) parts.push(el("p", { className: "retry" }, t(lang, "syncRetryIn", { s: Math.ceil(s.retry_in_ms / 1000) })));
-    if (s.last_error) parts.push(el("p", { className: "last-error" }, t(lang, "syncLastError", { error: s.last_error })));
+    if (s.last_error) {
+      parts.push(el("p", { className: "last-error" }, t(lang, "syncLastError", { error: trouble ?? s.last_error })));
+      if (trouble) parts.push(detail(s.last_error));
+    }
   }
   return parts;
 }
