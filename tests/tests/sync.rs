@@ -202,6 +202,22 @@ async fn two_offline_devices_handing_over_one_order_raise_a_duplicate_everywhere
         None,
         "the server refused the resolution"
     );
+    // Staff see what the leader did on the exception, which stays listed.
+    let handled = eventually("the counter's handling on the exception", || async {
+        let exceptions = server.store.ledger_exceptions(w.point).await?;
+        let duplicate = exceptions
+            .into_iter()
+            .find(|e| e.kind == DUPLICATE_HANDOVER)
+            .context("the exception is no longer listed")?;
+        Ok(duplicate.handled_at_counter)
+    })
+    .await
+    .unwrap();
+    assert_eq!(handled.note, "已核对货架");
+    assert_eq!(
+        handled.device,
+        lock(&a).identity().unwrap().device.to_string()
+    );
     eventually("the resolution on device B", || async {
         let open = lock(&b).list_orders(OrderList::Conflicts, None, 10)?;
         let handled = lock(&b).handled_conflicts(10)?;
@@ -261,7 +277,9 @@ async fn a_handover_after_a_refund_is_a_conflict_everywhere() {
     synced(&h).await.unwrap();
     let exceptions = server.store.ledger_exceptions(w.point).await.unwrap();
     assert!(
-        exceptions.iter().any(|e| e.kind == HANDED_OVER_WHEN_VOID),
+        exceptions
+            .iter()
+            .any(|e| e.kind == HANDED_OVER_WHEN_VOID && e.handled_at_counter.is_none()),
         "{exceptions:?}"
     );
     assert_eq!(
@@ -335,6 +353,7 @@ async fn a_revoked_device_is_refused_and_stops() {
             .contains("revoked_device"),
         "{status:?}"
     );
+    assert_eq!(status.last_error_code, Some("revoked_device"));
     assert_eq!(orders_on(&a), 0);
     let logged: i64 = server
         .db()

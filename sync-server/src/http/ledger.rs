@@ -187,7 +187,8 @@ async fn point_totals<S: Store>(
     Ok(ApiJson(st.store.ledger_totals(point_id(&point)?).await?))
 }
 
-/// Contradictions for staff: handovers on void orders, refunds of settled commission.
+/// Contradictions for staff: handovers on void orders, duplicate handovers, refunds
+/// of settled commission; each with the counter's "handled" note once it synced.
 #[utoipa::path(get, path = "/api/platform/points/{point}/ledger/exceptions", tag = "ledger",
     params(("point" = String, Path, description = "pickup point id")),
     responses((status = 200, body = [LedgerException]), (status = 403, body = ErrorBody),

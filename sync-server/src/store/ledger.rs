@@ -144,6 +144,21 @@ pub struct LedgerException {
     pub device: Option<String>,
     #[schema(value_type = i64)]
     pub at: Millis,
+    /// Set once the point's counter marked this conflict handled: what the
+    /// leader did there. Staff still decide; the exception stays listed.
+    pub handled_at_counter: Option<CounterHandling>,
+}
+
+/// A leader's "handled" on a conflict, as the counter synced it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CounterHandling {
+    /// In the leader's words (may be empty).
+    pub note: String,
+    pub leader: String,
+    pub device: String,
+    /// The device's clock.
+    #[schema(value_type = i64)]
+    pub at: Millis,
 }
 
 pub const HANDED_OVER_WHEN_VOID: &str = "handed_over_when_void";

@@ -20,9 +20,9 @@ use linli_core::time::Millis;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::ledger::{
-    CommissionEntry, Decision, EntryKind, HandoverOutcome, LedgerError, LedgerException,
-    LedgerPage, LedgerStore, LedgerTotals, NewPeriod, PointSettlement, PointStatement,
-    RefundOutcome, SettlementPeriod, StatementRow, Withdrawal, WithdrawalStatus,
+    CommissionEntry, CounterHandling, Decision, EntryKind, HandoverOutcome, LedgerError,
+    LedgerException, LedgerPage, LedgerStore, LedgerTotals, NewPeriod, PointSettlement,
+    PointStatement, RefundOutcome, SettlementPeriod, StatementRow, Withdrawal, WithdrawalStatus,
     HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
 };
 use super::payments::Payments;
@@ -222,11 +222,21 @@ fn exception(r: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerException> {
         amount: Fen(r.get(6)?),
         device: r.get(7)?,
         at: Millis(r.get(8)?),
+        handled_at_counter: match r.get::<_, Option<i64>>(12)? {
+            Some(at) => Some(CounterHandling {
+                note: r.get(9)?,
+                leader: r.get(10)?,
+                device: r.get(11)?,
+                at: Millis(at),
+            }),
+            None => None,
+        },
     })
 }
 
 const EXCEPTION_COLUMNS: &str =
-    "x.id, x.point_id, x.order_id, o.number, x.kind, x.detail, x.amount, x.device, x.at";
+    "x.id, x.point_id, x.order_id, o.number, x.kind, x.detail, x.amount, x.device, x.at,
+     x.counter_note, x.counter_leader, x.counter_device, x.counter_handled_at";
 
 /// Keeps a contradiction for staff: once per order and kind, the first report's
 /// facts standing; the stored one is returned either way.

@@ -214,6 +214,7 @@ fn receive(
         only_new_counter_entries(doc, &before, &heads_before, &heads_after)?;
         book_new_handovers(conn, device, &before, &after)?;
         open_short_delivery_claims(conn, device, &before, &after)?;
+        note_counter_handling(conn, &before, &after)?;
         store_changes(conn, key, doc, false)?;
         Some(after)
     } else {
@@ -352,6 +353,38 @@ fn book_new_handovers(
             handed(id)
         );
         keep_order_exception(conn, *id, DUPLICATE_HANDOVER, detail, Some(&reporter), *at)?;
+    }
+    Ok(())
+}
+
+/// Writes each "handled" this message brought onto the staff's exception of that
+/// order and kind, so staff see what the leader did; the first one stands. Runs
+/// after the handovers of the same message were booked, so an exception they
+/// raised is there to take it. A conflict with no exception on the server (e.g.
+/// a handover before acceptance) has nothing to note.
+fn note_counter_handling(
+    conn: &Connection,
+    before: &PointDay,
+    after: &PointDay,
+) -> Result<(), StoreError> {
+    for (_, r) in after
+        .resolutions
+        .iter()
+        .filter(|(id, _)| !before.resolutions.contains_key(id))
+    {
+        conn.prepare_cached(
+            "UPDATE ledger_exceptions SET counter_note = ?3, counter_leader = ?4,
+                counter_device = ?5, counter_handled_at = ?6
+             WHERE order_id = ?1 AND kind = ?2 AND counter_handled_at IS NULL",
+        )?
+        .execute(params![
+            r.order.to_string(),
+            r.conflict.as_str(),
+            r.note,
+            r.stamp.leader,
+            r.stamp.device.to_string(),
+            r.stamp.at.0
+        ])?;
     }
     Ok(())
 }
