@@ -5,6 +5,7 @@
 
 mod consumer;
 mod device;
+mod doc_cache;
 mod durability;
 mod enrollment_code;
 mod ledger;

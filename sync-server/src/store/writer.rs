@@ -7,18 +7,17 @@
 //! is on disk.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use automerge::ChangeHash;
 use linli_core::doc::PointDayDoc;
-use linli_core::point_day::PointDay;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::{broadcast, oneshot};
 
+pub(super) use super::doc_cache::DocCache;
+use super::doc_cache::CACHED_DOCS;
 use super::durability::{Deliver, Group, Settle};
 use super::StoreError;
 
@@ -58,78 +57,6 @@ pub(super) fn pull_changed(point: &str, what: linli_core::sync::PullKind) {
         c.borrow_mut()
             .push(format!("{PULL_CHANGE_PREFIX}{}/{point}", what.as_str()))
     });
-}
-
-/// Point-day documents kept in memory by the writer, with the keys a job touched
-/// so that a rolled-back job cannot leave a document ahead of the file.
-#[derive(Default)]
-pub(super) struct DocCache {
-    docs: HashMap<String, PointDayDoc>,
-    /// A document's hydrated facts and the heads they are of, kept by device sync
-    /// so that the next message of a reconnect does not hydrate the day again.
-    facts: HashMap<String, (Vec<ChangeHash>, PointDay)>,
-    touched: HashSet<String>,
-}
-
-impl DocCache {
-    /// The document for `key`, loaded from its chunks, or `None` if it has none.
-    pub fn get(
-        &mut self,
-        conn: &Connection,
-        key: &str,
-    ) -> Result<Option<&mut PointDayDoc>, StoreError> {
-        self.touched.insert(key.to_string());
-        if !self.docs.contains_key(key) {
-            let mut stmt = conn
-                .prepare_cached("SELECT bytes FROM doc_chunks WHERE doc_key = ?1 ORDER BY seq")?;
-            let mut rows = stmt.query([key])?;
-            let mut bytes = Vec::new();
-            while let Some(r) = rows.next()? {
-                bytes.extend_from_slice(r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
-            }
-            if bytes.is_empty() {
-                return Ok(None);
-            }
-            // automerge has panicked on hostile input before; a panic here would stop
-            // the writer, and every order with it. The bytes are ours, so a panic means
-            // a corrupt document: refused with its key, the other documents unharmed.
-            let loaded = catch_unwind(AssertUnwindSafe(|| {
-                PointDayDoc::load(&bytes).map_err(Box::new)
-            }))
-            .map_err(|_| {
-                StoreError::Internal(format!("document {key}: automerge panicked loading it"))
-            })?;
-            let doc = loaded.map_err(|e| StoreError::from(*e))?;
-            self.docs.insert(key.to_string(), doc);
-        }
-        Ok(self.docs.get_mut(key))
-    }
-
-    pub fn insert(&mut self, key: &str, doc: PointDayDoc) -> &mut PointDayDoc {
-        self.touched.insert(key.to_string());
-        self.docs.entry(key.to_string()).or_insert(doc)
-    }
-
-    /// The facts kept for `key` if they are of `heads` (any other write to the
-    /// document since makes them stale, and they are dropped).
-    pub fn take_facts(&mut self, key: &str, heads: &[ChangeHash]) -> Option<PointDay> {
-        match self.facts.remove(key) {
-            Some((at, facts)) if at == heads => Some(facts),
-            _ => None,
-        }
-    }
-
-    pub fn keep_facts(&mut self, key: &str, heads: Vec<ChangeHash>, facts: PointDay) {
-        self.touched.insert(key.to_string());
-        self.facts.insert(key.to_string(), (heads, facts));
-    }
-
-    fn forget_touched(&mut self) {
-        for k in self.touched.drain() {
-            self.docs.remove(&k);
-            self.facts.remove(&k);
-        }
-    }
 }
 
 /// Appends what changed in `doc` since its last save as a chunk of `key`.
@@ -310,7 +237,7 @@ fn checkpoint(own: &Connection) -> rusqlite::Result<()> {
 }
 
 fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, settle: Settle) {
-    let mut docs = DocCache::default();
+    let mut docs = DocCache::new(CACHED_DOCS);
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < GROUP {
@@ -347,7 +274,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, settle: Settle) {
                     };
                     if done.ok {
                         let _ = sp.commit();
-                        docs.touched.clear();
+                        docs.keep_touched();
                     } else {
                         drop(sp); // rolls back this job only
                         docs.forget_touched();
@@ -359,9 +286,11 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, settle: Settle) {
             }
             Err(_) => false,
         };
-        if !committed {
+        if committed {
+            docs.trim();
+        } else {
             // Nothing of the group is on disk: the cache must not remember it either.
-            docs.docs.clear();
+            docs.clear();
         }
         settle.settle(Group {
             committed,
