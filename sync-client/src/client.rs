@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use linli_core::ids::{DeviceId, PointId};
 use linli_core::replica::{pull_outcome, sync_outcome, Replica, ReplicaError};
-use linli_core::sync::socket_codec::{IDLE_MS, MAX_MESSAGE_BYTES};
+use linli_core::sync::socket_codec::MAX_MESSAGE_BYTES;
 use linli_core::sync::{
     ClientEffect, ClientEvent, ClientSession, CloseCode, DeviceKey, DocKey, DocKeyError, Frame,
-    FrameCompressor, FrameDecompressor, WireError,
+    SocketStreams, WireError,
 };
 use linli_core::time::Millis;
 use tokio::net::TcpStream;
@@ -160,23 +160,6 @@ pub struct SyncClient {
     commands: mpsc::UnboundedReceiver<Command>,
     /// This connection's zstd streams, one per direction (decision 0014).
     socket: SocketStreams,
-}
-
-/// Fresh for every connection: a new socket starts both streams anew.
-struct SocketStreams {
-    compressor: FrameCompressor,
-    decompressor: FrameDecompressor,
-    last_sent: Instant,
-}
-
-impl SocketStreams {
-    fn new() -> Self {
-        SocketStreams {
-            compressor: FrameCompressor::new(),
-            decompressor: FrameDecompressor::new(),
-            last_sent: Instant::now(),
-        }
-    }
 }
 
 /// How a connection ended.
@@ -353,14 +336,11 @@ impl SyncClient {
                     match msg {
                         Some(Ok(WsMessage::Binary(bytes))) => {
                             self.status.send_modify(|s| s.bytes_received += bytes.len() as u64);
-                            match self.socket.decompressor.decompress(&bytes) {
-                                Ok(Some(frame)) => match Frame::decode(&frame) {
-                                    Ok(frame) => ClientEvent::Frame(frame),
-                                    Err(e) => ClientEvent::Malformed(e),
-                                },
+                            match self.socket.unpack(&bytes) {
+                                Ok(Some(frame)) => ClientEvent::Frame(frame),
                                 // The server's stream ended; nothing for the session.
                                 Ok(None) => continue,
-                                Err(e) => ClientEvent::Malformed(WireError::Socket(e)),
+                                Err(e) => ClientEvent::Malformed(e),
                             }
                         }
                         Some(Ok(WsMessage::Text(_))) => ClientEvent::Malformed(WireError::TextMessage),
@@ -593,17 +573,11 @@ impl SyncClient {
     where
         W: futures_util::Sink<WsMessage, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
     {
-        let bytes = frame
-            .encode()
-            .map_err(|e| format!("could not encode a {} frame: {e}", frame.name()))?;
         let message = self
             .socket
-            .compressor
-            .compress(&bytes)
-            .map_err(|e| format!("could not compress a {} frame: {e}", frame.name()))?;
-        self.send_message(tx, message).await?;
-        self.socket.last_sent = Instant::now();
-        Ok(())
+            .pack(&frame)
+            .map_err(|e| format!("could not send a {} frame: {e}", frame.name()))?;
+        self.send_message(tx, message).await
     }
 
     async fn send_message<W>(&self, tx: &mut W, message: Vec<u8>) -> Result<(), String>
@@ -624,10 +598,7 @@ impl SyncClient {
     where
         W: futures_util::Sink<WsMessage, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
     {
-        if self.socket.last_sent.elapsed() < Duration::from_millis(IDLE_MS) {
-            return Ok(());
-        }
-        match self.socket.compressor.end() {
+        match self.socket.end_if_idle() {
             Some(end) => self.send_message(tx, end).await,
             None => Ok(()),
         }

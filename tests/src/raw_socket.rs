@@ -3,7 +3,7 @@
 //! like the client's; `send_raw` puts a message on the wire untouched.
 
 use futures_util::{SinkExt, StreamExt};
-use linli_core::sync::{Frame, FrameCompressor, FrameDecompressor};
+use linli_core::sync::{Frame, SocketStreams};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -14,8 +14,7 @@ type Ws =
 
 pub struct RawSocket {
     ws: Ws,
-    compressor: FrameCompressor,
-    decompressor: FrameDecompressor,
+    streams: SocketStreams,
 }
 
 impl RawSocket {
@@ -30,19 +29,19 @@ impl RawSocket {
             tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true).await?;
         Ok(RawSocket {
             ws,
-            compressor: FrameCompressor::new(),
-            decompressor: FrameDecompressor::new(),
+            streams: SocketStreams::new(),
         })
     }
 
     pub async fn send(&mut self, frame: Frame) -> anyhow::Result<()> {
-        self.send_frame_bytes(&frame.encode()?).await
+        let message = self.streams.pack(&frame)?;
+        self.send_raw(Message::Binary(message.into())).await
     }
 
     /// Bytes that claim to be a frame (a test's malformed ones), compressed as the
     /// client would.
     pub async fn send_frame_bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
-        let message = self.compressor.compress(bytes)?;
+        let message = self.streams.pack_bytes(bytes)?;
         self.send_raw(Message::Binary(message.into())).await
     }
 
@@ -59,14 +58,10 @@ impl RawSocket {
                 .await
                 .ok()??;
             match message {
-                Ok(Message::Binary(b)) => match self.decompressor.decompress(&b) {
-                    Ok(Some(frame)) => {
-                        return Some(Frame::decode(&frame).unwrap_or_else(|e| {
-                            panic!("the server sent a frame that does not decode: {e}")
-                        }))
-                    }
+                Ok(Message::Binary(b)) => match self.streams.unpack(&b) {
+                    Ok(Some(frame)) => return Some(frame),
                     Ok(None) => continue,
-                    Err(e) => panic!("the server sent a message that does not decompress: {e}"),
+                    Err(e) => panic!("the server sent a message that does not unpack: {e}"),
                 },
                 Ok(Message::Close(_)) | Err(_) => return None,
                 Ok(_) => continue,

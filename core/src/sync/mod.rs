@@ -23,5 +23,5 @@ pub use session::{
     ClientEffect, ClientEvent, ClientSession, CloseCode, DeviceRecord, DocOutcome, DocRefusal,
     Refusal, ServerEffect, ServerEvent, ServerSession,
 };
-pub use socket_codec::{CodecError, FrameCompressor, FrameDecompressor};
+pub use socket_codec::{CodecError, FrameCompressor, FrameDecompressor, SocketStreams};
 pub use wire::{ErrorCode, Frame, PullKind, RefusalCode, WireError, WithdrawalVerdict};

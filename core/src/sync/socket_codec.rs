@@ -23,8 +23,9 @@
 //! `WINDOW_LOG` (memory a peer could otherwise make us reserve).
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
-use super::wire::MAX_FRAME_BYTES;
+use super::wire::{Frame, WireError, MAX_FRAME_BYTES};
 
 const FRAME: u8 = 0x01;
 const END: u8 = 0x02;
@@ -171,6 +172,59 @@ impl FrameDecompressor {
             return Err(corrupt(e));
         }
         Ok(frame)
+    }
+}
+
+/// One sync socket's two streams, and when this side last sent: what every driver
+/// of a socket (server, client, tests) holds. Fresh for every connection.
+pub struct SocketStreams {
+    compressor: FrameCompressor,
+    decompressor: FrameDecompressor,
+    last_sent: Instant,
+}
+
+impl Default for SocketStreams {
+    fn default() -> Self {
+        SocketStreams {
+            compressor: FrameCompressor::new(),
+            decompressor: FrameDecompressor::new(),
+            last_sent: Instant::now(),
+        }
+    }
+}
+
+impl SocketStreams {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The socket message carrying `frame`.
+    pub fn pack(&mut self, frame: &Frame) -> Result<Vec<u8>, WireError> {
+        self.pack_bytes(&frame.encode()?)
+    }
+
+    /// The socket message carrying `bytes` as a frame (tests send malformed ones).
+    pub fn pack_bytes(&mut self, bytes: &[u8]) -> Result<Vec<u8>, WireError> {
+        let message = self.compressor.compress(bytes)?;
+        self.last_sent = Instant::now();
+        Ok(message)
+    }
+
+    /// The frame a socket message carries, or `None` for the peer's stream end.
+    pub fn unpack(&mut self, message: &[u8]) -> Result<Option<Frame>, WireError> {
+        match self.decompressor.decompress(message)? {
+            Some(frame) => Frame::decode(&frame).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The stream-end message to send once this side has sent nothing for
+    /// `IDLE_MS` with a stream open, so the peer frees its half.
+    pub fn end_if_idle(&mut self) -> Option<Vec<u8>> {
+        if self.last_sent.elapsed() < Duration::from_millis(IDLE_MS) {
+            return None;
+        }
+        self.compressor.end()
     }
 }
 

@@ -106,3 +106,22 @@ fn hostile_messages_say_what_was_wrong() {
     let half = rx.decompress(&m[..m.len() / 2]);
     assert!(matches!(half, Ok(Some(_)) | Err(CodecError::Corrupt(_))));
 }
+
+#[test]
+fn a_sockets_streams_carry_frames_and_end_only_when_idle() {
+    let (mut device, mut server) = (SocketStreams::new(), SocketStreams::new());
+    let hello = Frame::Hello {
+        device: crate::ids::DeviceId::new(),
+    };
+    let message = device.pack(&hello).unwrap();
+    assert_eq!(server.unpack(&message).unwrap(), Some(hello));
+    assert_eq!(device.end_if_idle(), None, "it just sent");
+    // Quiet past IDLE_MS: the end, once, and the peer takes it.
+    device.last_sent -= Duration::from_millis(IDLE_MS);
+    let end = device.end_if_idle().expect("the stream ends when idle");
+    assert_eq!(server.unpack(&end).unwrap(), None);
+    assert_eq!(device.end_if_idle(), None, "nothing left to end");
+    // Bytes that are not a frame come back as the wire's error.
+    let junk = device.pack_bytes(&[0xff, 0x00]).unwrap();
+    assert!(server.unpack(&junk).is_err());
+}

@@ -6,7 +6,7 @@
 //! the handshake deadline. Every rule is in the session or the store.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -17,10 +17,10 @@ use chrono::{Days, Utc};
 use futures_util::{SinkExt, StreamExt};
 use linli_core::ids::DeviceId;
 use linli_core::sync::session::ServerPhase;
-use linli_core::sync::socket_codec::{IDLE_MS, MAX_MESSAGE_BYTES};
+use linli_core::sync::socket_codec::MAX_MESSAGE_BYTES;
 use linli_core::sync::{
-    DeviceKey, DevicePublicKey, DeviceRecord, DocKey, DocRefusal, Frame, FrameCompressor,
-    FrameDecompressor, RefusalCode, ServerEffect, ServerEvent, ServerSession, WireError,
+    DeviceKey, DevicePublicKey, DeviceRecord, DocKey, DocRefusal, RefusalCode, ServerEffect,
+    ServerEvent, ServerSession, SocketStreams, WireError,
 };
 use linli_core::time::Millis;
 use tokio::sync::broadcast::error::RecvError;
@@ -61,9 +61,7 @@ struct Connection<S> {
     /// refusal is then skipped.
     logged_by_store: bool,
     /// One zstd stream per direction (decision 0014).
-    compressor: FrameCompressor,
-    decompressor: FrameDecompressor,
-    last_sent: Instant,
+    socket: SocketStreams,
 }
 
 impl<S: Store> Connection<S> {
@@ -73,9 +71,7 @@ impl<S: Store> Connection<S> {
             session: ServerSession::new(Millis::now()),
             sync: None,
             logged_by_store: false,
-            compressor: FrameCompressor::new(),
-            decompressor: FrameDecompressor::new(),
-            last_sent: Instant::now(),
+            socket: SocketStreams::new(),
         }
     }
 
@@ -88,14 +84,11 @@ impl<S: Store> Connection<S> {
         while !self.session.is_closed() {
             let events = tokio::select! {
                 msg = rx.next() => match msg {
-                    Some(Ok(Message::Binary(bytes))) => match self.decompressor.decompress(&bytes) {
-                        Ok(Some(frame)) => vec![match Frame::decode(&frame) {
-                            Ok(frame) => ServerEvent::Frame(frame),
-                            Err(e) => ServerEvent::Malformed(e),
-                        }],
+                    Some(Ok(Message::Binary(bytes))) => match self.socket.unpack(&bytes) {
+                        Ok(Some(frame)) => vec![ServerEvent::Frame(frame)],
                         // The device's stream ended; nothing for the session.
                         Ok(None) => continue,
-                        Err(e) => vec![ServerEvent::Malformed(WireError::Socket(e))],
+                        Err(e) => vec![ServerEvent::Malformed(e)],
                     },
                     Some(Ok(Message::Text(_))) => vec![ServerEvent::Malformed(WireError::TextMessage)],
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -135,10 +128,8 @@ impl<S: Store> Connection<S> {
     where
         W: futures_util::Sink<Message, Error = axum::Error> + Unpin,
     {
-        if self.last_sent.elapsed() >= Duration::from_millis(IDLE_MS) {
-            if let Some(end) = self.compressor.end() {
-                tx.send(Message::Binary(end.into())).await?;
-            }
+        if let Some(end) = self.socket.end_if_idle() {
+            tx.send(Message::Binary(end.into())).await?;
         }
         Ok(())
     }
@@ -183,13 +174,8 @@ impl<S: Store> Connection<S> {
         while let Some(effect) = effects.pop_front() {
             let answer = match effect {
                 ServerEffect::Send(frame) => {
-                    match frame.encode().map_err(|e| e.to_string()).and_then(|bytes| {
-                        self.compressor.compress(&bytes).map_err(|e| e.to_string())
-                    }) {
-                        Ok(message) => {
-                            tx.send(Message::Binary(message.into())).await?;
-                            self.last_sent = Instant::now();
-                        }
+                    match self.socket.pack(&frame) {
+                        Ok(message) => tx.send(Message::Binary(message.into())).await?,
                         Err(e) => {
                             tracing::error!(error = %e, frame = frame.name(), "could not encode a frame")
                         }

@@ -28,7 +28,8 @@ pub(super) struct DocCache {
     /// touched may hold changes the group has not committed yet.
     docs: LruCache<String, PointDayDoc>,
     /// A document's hydrated facts and the heads they are of, kept by device sync
-    /// so that the next message of a reconnect does not hydrate the day again.
+    /// so that the next message of a reconnect does not hydrate the day again. Only
+    /// beside their document: every way a document leaves takes its facts too.
     facts: HashMap<String, (Vec<ChangeHash>, PointDay)>,
     touched: HashSet<String>,
     capacity: usize,
@@ -120,9 +121,6 @@ impl DocCache {
                 None => break,
             }
         }
-        // Facts are only kept beside their document.
-        let docs = &self.docs;
-        self.facts.retain(|key, _| docs.contains(key));
     }
 
     /// A group did not commit: nothing of it is on disk, so nothing is remembered.
