@@ -24,22 +24,32 @@ fn killed_at_random_instants_the_replica_keeps_every_acknowledged_handover() {
     let bin = env!("CARGO_BIN_EXE_counter-torture");
     let mut rng = rand::thread_rng();
     let dir = tempfile::tempdir().unwrap();
-    // Kills are drawn within one whole run's time on this machine, measured here:
-    // a fixed window let a fast machine finish most runs before the kill.
-    let whole_run = {
+    // Kills are drawn within the time the run has work for, measured on this
+    // machine (a fixed window let a fast machine finish most runs before the kill):
+    // a whole run on a fresh file, a run with nothing left on the same file, and in
+    // between in proportion to the handovers left.
+    let calibration = dir.path().join("calibration.sqlite3");
+    let timed_run = || {
         let t = Instant::now();
         let status = Command::new(bin)
-            .arg(dir.path().join("calibration.sqlite3"))
+            .arg(&calibration)
             .arg(ORDERS.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .unwrap();
-        assert!(status.success(), "the calibration run failed");
-        t.elapsed().as_millis().max(20) as u64
+        assert!(status.success(), "a calibration run failed");
+        t.elapsed().as_millis() as u64
     };
+    let whole_run = timed_run().max(20);
+    let idle_run = timed_run().clamp(2, whole_run);
+    let window_for = |left: usize| idle_run + (whole_run - idle_run) * left as u64 / ORDERS as u64;
     let mut killed_mid_run = 0;
+    let mut left = ORDERS;
     for trial in 0..trials() {
+        if trial % 4 == 0 {
+            left = ORDERS;
+        }
         // A fresh file every fourth trial so kills also land during the first import.
         let path = dir.path().join(format!("replica-{}.sqlite3", trial / 4));
         let mut child = Command::new(bin)
@@ -58,9 +68,7 @@ fn killed_at_random_instants_the_replica_keeps_every_acknowledged_handover() {
                 }
             }
         });
-        // Each later trial on a file has less left to do: a shorter window.
-        let window = (whole_run / (1 + trial as u64 % 4)).max(10);
-        let deadline = Instant::now() + Duration::from_millis(rng.gen_range(5..window));
+        let deadline = Instant::now() + Duration::from_millis(rng.gen_range(1..=window_for(left)));
         let mut acked = Vec::new();
         let mut done = false;
         while Instant::now() < deadline {
@@ -107,6 +115,7 @@ fn killed_at_random_instants_the_replica_keeps_every_acknowledged_handover() {
             .into_iter()
             .map(|r| r.id.to_string())
             .collect();
+        left = ORDERS - picked.len().min(ORDERS);
         for id in &acked {
             assert!(
                 picked.contains(id),
@@ -129,12 +138,12 @@ fn killed_at_random_instants_the_replica_keeps_every_acknowledged_handover() {
         }
     }
     eprintln!(
-        "{killed_mid_run} of {} kills mid-run; a whole run {whole_run} ms",
+        "{killed_mid_run} of {} kills mid-run; a whole run {whole_run} ms, one with nothing left {idle_run} ms",
         trials()
     );
     assert!(
         killed_mid_run * 2 > trials(),
-        "only {killed_mid_run} of {} kills landed mid-run (a whole run: {whole_run} ms)",
+        "only {killed_mid_run} of {} kills landed mid-run (a whole run {whole_run} ms, one with nothing left {idle_run} ms)",
         trials()
     );
 }
