@@ -30,6 +30,7 @@ pub mod replica;
 pub mod resolution;
 #[cfg(feature = "scanner")]
 pub mod scanner;
+pub mod staff_policy;
 pub mod status;
 pub mod sync;
 pub mod time;

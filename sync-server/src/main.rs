@@ -30,6 +30,9 @@ enum Command {
     /// Create a platform staff account; the password comes from `LINLI_STAFF_PASSWORD`
     /// or, when that is unset, one line of standard input.
     AddStaff(AddStaffArgs),
+    /// Print the API's OpenAPI document (what `/openapi.json` answers) and exit;
+    /// the admin web's TypeScript client is generated from it.
+    Openapi,
 }
 
 #[derive(Args)]
@@ -83,6 +86,14 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Migrate(args) => migrate(&args.config()?.db),
         Command::AddStaff(args) => add_staff(args),
+        Command::Openapi => {
+            use std::io::Write;
+            let mut doc = http::openapi().to_pretty_json()?;
+            doc.push('\n');
+            // An error (a closed pipe), not a panic, when the reader stops early.
+            std::io::stdout().write_all(doc.as_bytes())?;
+            Ok(())
+        }
         Command::Serve(args) => serve(args.config()?, None),
         Command::Demo(args) => serve(
             args.serve.config()?,

@@ -12,46 +12,17 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use hmac::{Hmac, Mac};
 use linli_core::ids::ConsumerId;
+use linli_core::staff_policy::{self, Action};
 use linli_core::time::Millis;
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use utoipa::ToSchema;
+
+pub use linli_core::staff_policy::Role;
 
 use super::{ApiError, AppState};
 use crate::store::{Store, StoreError};
 
 /// How long a token lives.
 pub const TOKEN_TTL_MS: i64 = 12 * 60 * 60 * 1000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything, including staff accounts.
-    Admin,
-    /// Catalog, points, routes, cutoff.
-    Operator,
-    /// Commission, settlement, withdrawals.
-    Finance,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Operator => "operator",
-            Role::Finance => "finance",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "operator" => Some(Role::Operator),
-            "finance" => Some(Role::Finance),
-            _ => None,
-        }
-    }
-}
 
 /// The holder of a valid token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,15 +118,16 @@ pub struct StaffAuth {
 }
 
 impl StaffAuth {
-    /// Admins may do everything; other roles only their own part.
-    pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        if self.role == role || self.role == Role::Admin {
+    /// Refuses (403) what `staff_policy::permits` does not allow this role.
+    pub fn permit(&self, action: Action) -> Result<(), ApiError> {
+        if staff_policy::permits(self.role, action) {
             Ok(())
         } else {
+            let (zh, en) = action.describe();
             Err(ApiError::Forbidden(format!(
-                "this needs the {} role; you are {}",
-                role.as_str(),
-                self.role.as_str()
+                "you are signed in as {} ({}), which may not {en} ({zh})",
+                self.role.as_str(),
+                self.role.label_zh(),
             )))
         }
     }

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::limits::ClientAddr;
 use super::platform::ApiQuery;
-use super::{ApiError, ApiJson, AppState, ErrorBody, Role, StaffAuth};
+use super::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
     Device, DeviceStatus, EnrollError, EnrolledDevice, Enrollment, EnrollmentCode, Store,
     CODE_VALID_FOR_MS,
@@ -112,7 +112,7 @@ pub async fn create_code<S: Store>(
     Path(point): Path<String>,
     ApiQuery(q): ApiQuery<CodeQuery>,
 ) -> Result<(StatusCode, Json<EnrollmentCode>), ApiError> {
-    auth.require(Role::Operator)?;
+    auth.permit(Action::ManageDevices)?;
     let point = point_id(&point)?;
     let valid_for = match q.valid_hours {
         None => CODE_VALID_FOR_MS,
@@ -153,7 +153,7 @@ pub async fn revoke<S: Store>(
     auth: StaffAuth,
     Path(device): Path<String>,
 ) -> Result<Json<Device>, ApiError> {
-    auth.require(Role::Operator)?;
+    auth.permit(Action::ManageDevices)?;
     let id: DeviceId = device
         .parse()
         .map_err(|_| ApiError::NotFound(format!("device {device} not found")))?;

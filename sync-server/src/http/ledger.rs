@@ -16,7 +16,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::waves::{print_font, render, PdfError};
-use super::{ApiError, ApiJson, AppState, ErrorBody, Role, StaffAuth};
+use super::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
     CommissionEntry, Decision, EntryKind, HandoverOutcome, LedgerError, LedgerException,
     LedgerPage, LedgerTotals, NewPeriod, PointSettlement, RefundOutcome, SettlementPeriod, Store,
@@ -152,7 +152,7 @@ async fn point_ledger<S: Store>(
     Query(q): Query<SinceQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::ViewFinance)?;
     let point = point_id(&point)?;
     let since = match q.since.as_deref() {
         None | Some("") => 0,
@@ -183,7 +183,7 @@ async fn point_totals<S: Store>(
     staff: StaffAuth,
     Path(point): Path<String>,
 ) -> Result<ApiJson<LedgerTotals>, ApiError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::ViewFinance)?;
     Ok(ApiJson(st.store.ledger_totals(point_id(&point)?).await?))
 }
 
@@ -199,7 +199,7 @@ async fn point_exceptions<S: Store>(
     staff: StaffAuth,
     Path(point): Path<String>,
 ) -> Result<ApiJson<Vec<LedgerException>>, ApiError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::ViewFinance)?;
     Ok(ApiJson(
         st.store.ledger_exceptions(point_id(&point)?).await?,
     ))
@@ -217,7 +217,7 @@ async fn close_period<S: Store>(
     staff: StaffAuth,
     ApiJson(body): ApiJson<NewPeriod>,
 ) -> Result<(StatusCode, ApiJson<SettlementPeriod>), ApiError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::ClosePeriods)?;
     let period = st.store.close_period(body, staff.id, Millis::now()).await?;
     Ok((StatusCode::CREATED, ApiJson(period)))
 }
@@ -238,7 +238,7 @@ async fn list_periods<S: Store>(
     staff: StaffAuth,
     Query(q): Query<RegionQuery>,
 ) -> Result<ApiJson<Vec<SettlementPeriod>>, ApiError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::ViewFinance)?;
     Ok(ApiJson(st.store.settlement_periods(q.region).await?))
 }
 
@@ -256,7 +256,7 @@ async fn statement_pdf<S: Store>(
     staff: StaffAuth,
     Path((period, file)): Path<(String, String)>,
 ) -> Result<Response, PdfError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::ViewFinance)?;
     let point = file.strip_suffix(".pdf").ok_or_else(|| {
         ApiError::NotFound(format!("{file}: statements are served as <point>.pdf"))
     })?;
@@ -332,7 +332,7 @@ async fn request_withdrawal<S: Store>(
     Path(point): Path<String>,
     ApiJson(body): ApiJson<WithdrawalRequest>,
 ) -> Result<(StatusCode, ApiJson<Withdrawal>), ApiError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::DecideWithdrawals)?;
     let w = st
         .store
         .request_withdrawal(point_id(&point)?, body.amount, staff.id, Millis::now())
@@ -359,7 +359,7 @@ async fn list_withdrawals<S: Store>(
     staff: StaffAuth,
     Query(q): Query<WithdrawalQuery>,
 ) -> Result<ApiJson<Vec<Withdrawal>>, ApiError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::ViewFinance)?;
     let point = q.point.as_deref().map(point_id).transpose()?;
     let status =
         match q.status.as_deref() {
@@ -382,7 +382,7 @@ async fn approve_withdrawal<S: Store>(
     staff: StaffAuth,
     Path(id): Path<String>,
 ) -> Result<ApiJson<Withdrawal>, ApiError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::DecideWithdrawals)?;
     let w = st
         .store
         .decide_withdrawal(id, Decision::Approve, staff.id, Millis::now())
@@ -411,7 +411,7 @@ async fn reject_withdrawal<S: Store>(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RejectRequest>,
 ) -> Result<ApiJson<Withdrawal>, ApiError> {
-    staff.require(Role::Finance)?;
+    staff.permit(Action::DecideWithdrawals)?;
     let decision = Decision::Reject {
         reason: body.reason,
     };
@@ -455,7 +455,7 @@ async fn report_handover<S: Store>(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<HandoverReport>,
 ) -> Result<ApiJson<HandoverOutcome>, ApiError> {
-    staff.require(Role::Operator)?;
+    staff.permit(Action::RecordHandover)?;
     let order = order_id(&id)?;
     let request = match body.lines {
         None => HandoverRequest::Whole,
@@ -501,7 +501,7 @@ async fn refund_order<S: Store>(
     staff: StaffAuth,
     Path(id): Path<String>,
 ) -> Result<ApiJson<RefundOutcome>, ApiError> {
-    staff.require(Role::Operator)?;
+    staff.permit(Action::RefundOrder)?;
     let order = order_id(&id)?;
     let payments = st.consumer.payments.clone();
     Ok(ApiJson(

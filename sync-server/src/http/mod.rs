@@ -33,6 +33,7 @@ use utoipa::OpenApi;
 pub use auth::{ConsumerAuth, Principal, Role, StaffAuth, TokenKeys};
 pub use error::{ApiError, ErrorBody, FieldProblem};
 pub use json::ApiJson;
+pub use linli_core::staff_policy::Action;
 
 use crate::store::Store;
 

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use linli_core::ids::PointId;
 use utoipa::OpenApi;
 
-use super::{ApiError, ApiJson, AppState, ErrorBody, Role, StaffAuth};
+use super::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{NewPromoter, Promoter, Store};
 
 #[derive(OpenApi)]
@@ -45,7 +45,7 @@ async fn add_promoter<S: Store>(
     Path(point): Path<String>,
     ApiJson(req): ApiJson<NewPromoter>,
 ) -> Result<(StatusCode, Json<Promoter>), ApiError> {
-    staff.require(Role::Operator)?;
+    staff.permit(Action::ManagePromoters)?;
     let point = point_id(&point)?;
     Ok((
         StatusCode::CREATED,

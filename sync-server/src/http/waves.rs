@@ -16,7 +16,7 @@ use linli_core::time::Millis;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use super::{ApiError, ApiJson, AppState, ErrorBody, Role, StaffAuth};
+use super::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
     DeliverySheet, Store, WaveDeliverySheets, WaveInfo, WavePurchaseOrders, WaveSummary,
 };
@@ -113,7 +113,7 @@ async fn cutoff<S: Store>(
     Path(region): Path<String>,
     ApiJson(req): ApiJson<CutoffRequest>,
 ) -> Result<Json<CutoffAnswer>, ApiError> {
-    staff.require(Role::Operator)?;
+    staff.permit(Action::RunCutoff)?;
     day("day", &req.day)?;
     let summary = st.store.run_cutoff(region, req.day, Millis::now()).await?;
     tracing::info!(staff = %staff.id, region = %summary.region, day = %summary.day,
@@ -132,7 +132,7 @@ async fn list_waves<S: Store>(
     staff: StaffAuth,
     Path(region): Path<String>,
 ) -> Result<Json<Vec<WaveInfo>>, ApiError> {
-    staff.require(Role::Operator)?;
+    staff.permit(Action::ViewBusiness)?;
     Ok(Json(st.store.waves(region).await?))
 }
 
@@ -149,7 +149,7 @@ async fn purchase_orders<S: Store>(
     staff: StaffAuth,
     Path((region, d)): Path<(String, String)>,
 ) -> Result<Json<WavePurchaseOrders>, ApiError> {
-    staff.require(Role::Operator)?;
+    staff.permit(Action::ViewBusiness)?;
     day("day", &d)?;
     Ok(Json(st.store.wave_purchase_orders(region, d).await?))
 }
@@ -167,7 +167,7 @@ async fn delivery_sheets<S: Store>(
     staff: StaffAuth,
     Path((region, d)): Path<(String, String)>,
 ) -> Result<Json<WaveDeliverySheets>, ApiError> {
-    staff.require(Role::Operator)?;
+    staff.permit(Action::ViewBusiness)?;
     day("day", &d)?;
     Ok(Json(st.store.wave_delivery_sheets(region, d).await?))
 }
@@ -188,7 +188,7 @@ async fn purchase_order_pdf<S: Store>(
     staff: StaffAuth,
     Path((region, d, file)): Path<(String, String, String)>,
 ) -> Result<Response, PdfError> {
-    staff.require(Role::Operator)?;
+    staff.permit(Action::ViewBusiness)?;
     let date = day("day", &d)?;
     let supplier = pdf_stem(&file)?;
     let font = print_font()?;
@@ -253,7 +253,7 @@ async fn delivery_sheet_pdf<S: Store>(
     staff: StaffAuth,
     Path((region, d, file)): Path<(String, String, String)>,
 ) -> Result<Response, PdfError> {
-    staff.require(Role::Operator)?;
+    staff.permit(Action::ViewBusiness)?;
     day("day", &d)?;
     let route = pdf_stem(&file)?;
     let font = print_font()?;

@@ -32,6 +32,7 @@ use crate::store::{
         staff::create_staff,
         staff::list_staff,
         staff::set_disabled,
+        staff::me,
         records::create_region,
         records::list_regions,
         records::get_region,
@@ -57,6 +58,7 @@ use crate::store::{
         staff::LoginRequest,
         staff::LoginAnswer,
         staff::DisabledRequest,
+        staff::StaffProfile,
         NewStaff,
         StaffMember,
         NewRegion,
@@ -88,6 +90,7 @@ pub struct PlatformApi;
 pub fn routes<S: Store>() -> Router<AppState<S>> {
     Router::new()
         .route("/api/platform/login", post(staff::login::<S>))
+        .route("/api/platform/me", get(staff::me::<S>))
         .route(
             "/api/platform/staff",
             get(staff::list_staff::<S>).post(staff::create_staff::<S>),

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{created, referenced, ApiQuery, Created};
 use crate::http::limits::ClientAddr;
-use crate::http::{ApiError, ApiJson, AppState, ErrorBody, Role, StaffAuth};
+use crate::http::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
     NewPoint, PageRequest, Point, PointFilter, PointPage, PointStatus, PointTransition, Store,
 };
@@ -100,7 +100,7 @@ pub async fn create_point<S: Store>(
     auth: StaffAuth,
     ApiJson(req): ApiJson<NewPoint>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    auth.require(Role::Operator)?;
+    auth.permit(Action::ManagePoints)?;
     req.validate().map_err(ApiError::Invalid)?;
     check_placement(&st, &req).await?;
     let id = st.store.create_point(req).await?;
@@ -154,7 +154,7 @@ pub async fn change_status<S: Store>(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<PointTransition>,
 ) -> Result<Json<Point>, ApiError> {
-    auth.require(Role::Operator)?;
+    auth.permit(Action::ManagePoints)?;
     let point = st.store.transition_point(point_id(&id)?, req).await?;
     tracing::info!(point = %point.id, status = point.status.as_str(), by = %auth.id, "point status changed");
     Ok(Json(point))

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{created, referenced, ApiQuery, Created};
-use crate::http::{ApiError, ApiJson, AppState, ErrorBody, Role, StaffAuth};
+use crate::http::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
     PageRequest, ProductChange, ProductFilter, ProductPage, ProductRecord, SaleWindowBody, Store,
 };
@@ -116,7 +116,7 @@ pub async fn create_product<S: Store>(
     auth: StaffAuth,
     ApiJson(req): ApiJson<NewProductRequest>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    auth.require(Role::Operator)?;
+    auth.permit(Action::ManageCatalog)?;
     let (product, stock) = req.into_product().map_err(ApiError::Invalid)?;
     referenced(
         st.store.get_supplier(product.supplier.to_string()).await,
@@ -173,7 +173,7 @@ pub async fn change_product<S: Store>(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ProductChange>,
 ) -> Result<Json<ProductRecord>, ApiError> {
-    auth.require(Role::Operator)?;
+    auth.permit(Action::ManageCatalog)?;
     if req.is_empty() {
         return Err(ApiError::field(
             "body",

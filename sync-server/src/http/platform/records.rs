@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{created, referenced, taken, ApiQuery, Created};
-use crate::http::{ApiError, ApiJson, AppState, ErrorBody, Role, StaffAuth};
+use crate::http::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
     NewRegion, NewRoute, NewSupplier, PageRequest, Region, RegionPage, Route, RoutePage, RouteStop,
     Store, Supplier, SupplierPage,
@@ -43,7 +43,7 @@ pub async fn create_region<S: Store>(
     auth: StaffAuth,
     ApiJson(req): ApiJson<NewRegion>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    auth.require(Role::Operator)?;
+    auth.permit(Action::ManageRoutes)?;
     let id = st
         .store
         .create_region(req)
@@ -88,7 +88,7 @@ pub async fn create_route<S: Store>(
     auth: StaffAuth,
     ApiJson(req): ApiJson<NewRoute>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    auth.require(Role::Operator)?;
+    auth.permit(Action::ManageRoutes)?;
     req.validate().map_err(ApiError::Invalid)?;
     referenced(
         st.store.get_region(req.region.clone()).await,
@@ -152,7 +152,7 @@ pub async fn create_supplier<S: Store>(
     auth: StaffAuth,
     ApiJson(req): ApiJson<NewSupplier>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    auth.require(Role::Operator)?;
+    auth.permit(Action::ManageCatalog)?;
     let id = st
         .store
         .create_supplier(req)

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::{created, Created};
 use crate::http::auth::TOKEN_TTL_MS;
 use crate::http::limits::ClientAddr;
-use crate::http::{ApiError, ApiJson, AppState, ErrorBody, Principal, Role, StaffAuth};
+use crate::http::{Action, ApiError, ApiJson, AppState, ErrorBody, Principal, Role, StaffAuth};
 use crate::store::{NewStaff, StaffLoginError, StaffMember, Store, MAX_PASSWORD_CHARS};
 
 #[derive(Deserialize, ToSchema)]
@@ -97,7 +97,7 @@ pub async fn create_staff<S: Store>(
     auth: StaffAuth,
     ApiJson(req): ApiJson<NewStaff>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    auth.require(Role::Admin)?;
+    auth.permit(Action::ManageStaff)?;
     let username = req.username.clone();
     let id = st.store.create_staff(req).await?;
     tracing::info!(staff = %id, %username, by = %auth.id, "staff account created");
@@ -113,7 +113,7 @@ pub async fn list_staff<S: Store>(
     State(st): State<AppState<S>>,
     auth: StaffAuth,
 ) -> Result<Json<Vec<StaffMember>>, ApiError> {
-    auth.require(Role::Admin)?;
+    auth.permit(Action::ManageStaff)?;
     Ok(Json(st.store.list_staff().await?))
 }
 
@@ -131,7 +131,7 @@ pub async fn set_disabled<S: Store>(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<DisabledRequest>,
 ) -> Result<Json<StaffMember>, ApiError> {
-    auth.require(Role::Admin)?;
+    auth.permit(Action::ManageStaff)?;
     if req.disabled && id == auth.id {
         return Err(ApiError::Refused(
             "you cannot disable your own account".into(),
@@ -140,4 +140,34 @@ pub async fn set_disabled<S: Store>(
     let m = st.store.set_staff_disabled(id, req.disabled).await?;
     tracing::info!(staff = %m.id, disabled = m.disabled, by = %auth.id, "staff account changed");
     Ok(Json(m))
+}
+
+/// The signed-in member of staff and what their role may do: the admin web shows
+/// only the buttons whose action is listed here (the server checks each anyway).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffProfile {
+    pub id: String,
+    pub username: String,
+    pub name: String,
+    pub role: Role,
+    /// Every action this role may take (`staff_policy::permissions`).
+    pub permissions: Vec<Action>,
+}
+
+/// Who is signed in, with their role's permissions.
+#[utoipa::path(get, path = "/api/platform/me", tag = "platform staff",
+    responses((status = 200, body = StaffProfile), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn me<S: Store>(
+    State(st): State<AppState<S>>,
+    auth: StaffAuth,
+) -> Result<Json<StaffProfile>, ApiError> {
+    let m = st.store.staff_member(auth.id).await?;
+    Ok(Json(StaffProfile {
+        permissions: linli_core::staff_policy::permissions(m.role),
+        id: m.id,
+        username: m.username,
+        name: m.name,
+        role: m.role,
+    }))
 }
