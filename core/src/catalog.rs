@@ -47,7 +47,12 @@ impl SaleWindow {
 #[error("{field}: {reason}")]
 pub struct FieldError {
     pub field: String,
+    /// In English: logs, tests and callers that ask for `en`.
     pub reason: String,
+    /// The same in Chinese, shown to staff and consumers who read zh-CN; an error
+    /// without it is shown in English to everyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_zh: Option<String>,
 }
 
 impl FieldError {
@@ -55,6 +60,21 @@ impl FieldError {
         FieldError {
             field: field.to_string(),
             reason: reason.into(),
+            reason_zh: None,
+        }
+    }
+
+    /// The reason in Chinese as well.
+    pub fn zh(mut self, reason: impl Into<String>) -> Self {
+        self.reason_zh = Some(reason.into());
+        self
+    }
+
+    /// The reason in `lang`, English when there is no Chinese.
+    pub fn reason_in(&self, lang: crate::lang::Lang) -> &str {
+        match (lang, &self.reason_zh) {
+            (crate::lang::Lang::ZhCn, Some(zh)) => zh,
+            _ => &self.reason,
         }
     }
 }

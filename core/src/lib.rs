@@ -4,6 +4,7 @@
 
 pub mod after_sale;
 pub mod app;
+pub mod audit;
 pub mod bag_qr;
 pub mod business_day;
 pub mod catalog;

@@ -197,9 +197,109 @@ pub fn permissions(role: Role) -> Vec<Action> {
         .collect()
 }
 
+/// A staff account as far as the lock-out rule cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub role: Role,
+    pub disabled: bool,
+}
+
+impl Account {
+    fn is_working_admin(self) -> bool {
+        self.role == Role::Admin && !self.disabled
+    }
+}
+
+/// Why a change to a staff account is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AccountRefusal {
+    #[error(
+        "you cannot disable your own account or take away your own admin role; ask another admin"
+    )]
+    OwnAccount,
+    #[error("this is the last enabled admin account; make another admin first")]
+    LastAdmin,
+}
+
+impl AccountRefusal {
+    pub fn message_zh(self) -> &'static str {
+        match self {
+            AccountRefusal::OwnAccount => {
+                "不能停用自己的账号或取消自己的管理员角色；请另一位管理员操作"
+            }
+            AccountRefusal::LastAdmin => "这是最后一个启用的管理员账号；请先设置另一位管理员",
+        }
+    }
+}
+
+/// May an account go from `before` to `after`? Nobody locks themselves out, and
+/// the platform always keeps one enabled admin (`working_admins` counts them now,
+/// the target included), so staff accounts can always be managed.
+pub fn check_account_change(
+    own_account: bool,
+    before: Account,
+    after: Account,
+    working_admins: u32,
+) -> Result<(), AccountRefusal> {
+    let loses_admin = before.is_working_admin() && !after.is_working_admin();
+    if !loses_admin {
+        return Ok(());
+    }
+    if own_account {
+        return Err(AccountRefusal::OwnAccount);
+    }
+    if working_admins <= 1 {
+        return Err(AccountRefusal::LastAdmin);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const ADMIN: Account = Account {
+        role: Role::Admin,
+        disabled: false,
+    };
+
+    #[test]
+    fn nobody_locks_themselves_out_and_one_admin_always_stays() {
+        let demoted = Account {
+            role: Role::Operator,
+            ..ADMIN
+        };
+        let disabled = Account {
+            disabled: true,
+            ..ADMIN
+        };
+        assert_eq!(
+            check_account_change(true, ADMIN, disabled, 3),
+            Err(AccountRefusal::OwnAccount)
+        );
+        assert_eq!(
+            check_account_change(true, ADMIN, demoted, 3),
+            Err(AccountRefusal::OwnAccount)
+        );
+        assert_eq!(
+            check_account_change(false, ADMIN, demoted, 1),
+            Err(AccountRefusal::LastAdmin)
+        );
+        assert_eq!(check_account_change(false, ADMIN, disabled, 2), Ok(()));
+        // Renaming oneself, or changing an operator, is never a lock-out.
+        assert_eq!(check_account_change(true, ADMIN, ADMIN, 1), Ok(()));
+        let op = Account {
+            role: Role::Operator,
+            disabled: false,
+        };
+        let op_off = Account {
+            disabled: true,
+            ..op
+        };
+        assert_eq!(check_account_change(false, op, op_off, 1), Ok(()));
+        // Enabling an admin again adds one.
+        assert_eq!(check_account_change(false, disabled, ADMIN, 1), Ok(()));
+    }
 
     #[test]
     fn admins_may_do_everything() {

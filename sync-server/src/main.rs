@@ -259,12 +259,15 @@ fn add_staff(args: AddStaffArgs) -> anyhow::Result<()> {
     let store = SqliteStore::open(&config.db)
         .with_context(|| format!("opening {}", config.db.display()))?;
     let runtime = tokio::runtime::Runtime::new()?;
-    let id = runtime.block_on(store.create_staff(NewStaff {
-        username: args.username.clone(),
-        name: args.name,
-        role: args.role,
-        password,
-    }))?;
+    let id = runtime.block_on(store.create_staff(
+        NewStaff {
+            username: args.username.clone(),
+            name: args.name,
+            role: args.role,
+            password,
+        },
+        linli_sync_server::store::Actor::command_line(),
+    ))?;
     tracing::info!(%id, username = %args.username, role = args.role.as_str(), "staff account created");
     println!("{id}");
     Ok(())

@@ -376,12 +376,15 @@ async fn create_admin<S: Store>(store: &S) -> Result<String, StoreError> {
             .collect()
     };
     store
-        .create_staff(NewStaff {
-            username: ADMIN_USERNAME.into(),
-            name: "演示管理员".into(),
-            role: Role::Admin,
-            password: password.clone(),
-        })
+        .create_staff(
+            NewStaff {
+                username: ADMIN_USERNAME.into(),
+                name: "演示管理员".into(),
+                role: Role::Admin,
+                password: password.clone(),
+            },
+            crate::store::Actor::demo_seed(),
+        )
         .await?;
     Ok(password)
 }

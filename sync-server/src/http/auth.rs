@@ -19,7 +19,7 @@ use sha2::Sha256;
 pub use linli_core::staff_policy::Role;
 
 use super::{ApiError, AppState};
-use crate::store::{Store, StoreError};
+use crate::store::{Actor, Store, StoreError};
 
 /// How long a token lives.
 pub const TOKEN_TTL_MS: i64 = 12 * 60 * 60 * 1000;
@@ -114,10 +114,19 @@ fn principal<S: Store>(parts: &Parts, state: &AppState<S>) -> Result<Principal, 
 #[derive(Clone, Debug)]
 pub struct StaffAuth {
     pub id: String,
+    pub name: String,
     pub role: Role,
 }
 
 impl StaffAuth {
+    /// Who is acting, for the audit log.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.id.clone(),
+            name: self.name.clone(),
+        }
+    }
+
     /// Refuses (403) what `staff_policy::permits` does not allow this role.
     pub fn permit(&self, action: Action) -> Result<(), ApiError> {
         if staff_policy::permits(self.role, action) {
@@ -159,6 +168,7 @@ impl<S: Store> FromRequestParts<AppState<S>> for StaffAuth {
         }
         Ok(StaffAuth {
             id: member.id,
+            name: member.name,
             role: member.role,
         })
     }

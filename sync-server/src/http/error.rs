@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use linli_core::catalog::FieldError;
+use linli_core::lang::Lang;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -21,6 +22,12 @@ pub enum ApiError {
     Refused(String),
     #[error("{0}")]
     Conflict(String),
+    /// Someone else changed the record since the caller read it: 409, with the
+    /// fields that changed and what each is now.
+    #[error(
+        "this record was changed by someone else since you opened it; reload and redo your change"
+    )]
+    Stale(Vec<FieldError>),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -37,12 +44,36 @@ pub enum ApiError {
     },
     #[error("internal error")]
     Internal(String),
+    /// Any of the above with its message in Chinese too (`ApiError::zh`).
+    #[error("{inner}")]
+    Localized { inner: Box<ApiError>, zh: String },
+}
+
+tokio::task_local! {
+    /// The language the current request asked for (`Accept-Language`), set by
+    /// `language` around every handler so an error can answer in it.
+    static LANG: Lang;
+}
+
+/// The current request's language; English outside a request.
+pub fn request_lang() -> Lang {
+    LANG.try_with(|l| *l).unwrap_or(Lang::En)
+}
+
+/// Middleware: runs the rest of the request with its `Accept-Language` in scope.
+pub async fn language(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let lang = Lang::from_accept_language(
+        req.headers()
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    LANG.scope(lang, next.run(req)).await
 }
 
 /// The JSON body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// `invalid`, `refused`, `conflict`, `not_found`, `unauthenticated`, `forbidden`,
+    /// `invalid`, `refused`, `conflict`, `stale`, `not_found`, `unauthenticated`, `forbidden`,
     /// `payload_too_large`, `too_many_requests` or `internal`.
     pub error: &'static str,
     pub message: String,
@@ -61,11 +92,26 @@ impl ApiError {
         ApiError::Invalid(vec![FieldError::new(field, reason)])
     }
 
+    /// One field wrong, said in both languages.
+    pub fn field2(field: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldError::new(field, en).zh(zh)])
+    }
+
+    /// The same error, with its message in Chinese for those who read it.
+    pub fn zh(self, zh: impl Into<String>) -> Self {
+        ApiError::Localized {
+            inner: Box::new(self),
+            zh: zh.into(),
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str) {
         match self {
+            ApiError::Localized { inner, .. } => inner.parts(),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             ApiError::Refused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "refused"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Stale(_) => (StatusCode::CONFLICT, "stale"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
@@ -85,34 +131,15 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
+            ApiError::Localized { inner, .. } => match **inner {
+                ApiError::TooManyRequests {
+                    retry_after_secs, ..
+                } => Some(retry_after_secs),
+                _ => None,
+            },
             _ => None,
         };
-        let (message, fields) = match self {
-            ApiError::Invalid(errs) => {
-                let message = errs
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.reason))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let fields = errs
-                    .into_iter()
-                    .map(|e| FieldProblem {
-                        field: e.field,
-                        reason: e.reason,
-                    })
-                    .collect();
-                (message, fields)
-            }
-            ApiError::Internal(detail) => {
-                // The detail goes to the log (with the request id), not to the caller.
-                tracing::error!(%detail, "internal error");
-                (
-                    "internal error; the request id is in the logs".to_string(),
-                    Vec::new(),
-                )
-            }
-            other => (other.to_string(), Vec::new()),
-        };
+        let (message, fields) = self.body_parts(request_lang());
         let mut answer = (
             status,
             Json(ErrorBody {
@@ -131,13 +158,66 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl ApiError {
+    /// The message and field problems in `lang` (English where no Chinese was given).
+    fn body_parts(self, lang: Lang) -> (String, Vec<FieldProblem>) {
+        match self {
+            ApiError::Invalid(errs) => {
+                let message = errs
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.reason_in(lang)))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let fields = errs
+                    .into_iter()
+                    .map(|e| FieldProblem {
+                        reason: e.reason_in(lang).to_string(),
+                        field: e.field,
+                    })
+                    .collect();
+                (message, fields)
+            }
+            ApiError::Internal(detail) => {
+                // The detail goes to the log (with the request id), not to the caller.
+                tracing::error!(%detail, "internal error");
+                (
+                    "internal error; the request id is in the logs".to_string(),
+                    Vec::new(),
+                )
+            }
+            ApiError::Stale(errs) => {
+                let message = match lang {
+                    Lang::ZhCn => "别人在你打开之后修改了这条记录；请重新载入后再改",
+                    Lang::En => "this record was changed by someone else since you opened it; reload and redo your change",
+                };
+                let fields = errs
+                    .into_iter()
+                    .map(|e| FieldProblem {
+                        reason: e.reason_in(lang).to_string(),
+                        field: e.field,
+                    })
+                    .collect();
+                (message.to_string(), fields)
+            }
+            ApiError::Localized { inner, zh } => match lang {
+                Lang::ZhCn => (zh, inner.body_parts(lang).1),
+                Lang::En => inner.body_parts(lang),
+            },
+            other => (other.to_string(), Vec::new()),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Invalid(errs) => ApiError::Invalid(errs),
             StoreError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            StoreError::KeyReused => ApiError::Conflict(e.to_string()),
+            StoreError::KeyReused => ApiError::Conflict(e.to_string())
+                .zh("这个 Idempotency-Key 已用于另一个请求；新的请求请用新的 key"),
             StoreError::Internal(detail) => ApiError::Internal(detail),
+            StoreError::NotAllowed { en, zh } => ApiError::Refused(en).zh(zh),
+            StoreError::Stale(fields) => ApiError::Stale(fields),
             StoreError::Refused(_)
             | StoreError::PointNotApproved(_)
             | StoreError::PointWithoutRoute(_)

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod consumer;
 mod devices;
 mod error;
+pub mod idempotency;
 mod json;
 mod ledger;
 pub mod limits;
@@ -102,6 +103,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(metrics::track))
+        .layer(middleware::from_fn(error::language))
         // Outermost first: the id is set, then the span that carries it, and the
         // same id is echoed on the answer so a caller can quote it.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -3,17 +3,22 @@
 //! a handler. The rules (validation, order planning, cutoff sums) live in linli-core;
 //! a store only makes them atomic and durable.
 
+mod audit;
 mod consumer;
 mod device;
 mod doc_cache;
 mod durability;
 mod enrollment_code;
 mod ledger;
+mod listing;
 mod payments;
 mod platform;
 mod platform_store;
+mod projection;
 mod pull;
+mod readers;
 mod sqlite;
+mod sqlite_audit;
 mod sqlite_consumer;
 mod sqlite_device;
 mod sqlite_ledger;
@@ -23,6 +28,7 @@ mod sqlite_staff;
 mod sqlite_sync;
 mod sqlite_wave;
 mod staff;
+mod staff_request;
 mod team;
 mod wave;
 mod writer;
@@ -36,6 +42,7 @@ use linli_core::ordering::{OrderRefusal, RequestedLine};
 use linli_core::time::Millis;
 use serde::{Deserialize, Serialize};
 
+pub use audit::{Actor, AuditEntry, AuditFilter, AuditPage, AuditRecord, AuditStore};
 pub use consumer::{
     CatalogItem, ConsumerAccount, ConsumerOrder, ConsumerOrderLine, ConsumerOrderStatus,
     ConsumerStore, PointPlace,
@@ -62,7 +69,10 @@ pub use platform_store::{
 };
 pub use pull::PullStore;
 pub use sqlite::SqliteStore;
-pub use staff::{NewStaff, StaffLoginError, StaffMember, StaffStore, MAX_PASSWORD_CHARS};
+pub use staff::{
+    NewStaff, StaffChange, StaffLoginError, StaffMember, StaffStore, MAX_PASSWORD_CHARS,
+};
+pub use staff_request::{valid_key, StaffRequest, MAX_KEY_CHARS};
 pub use team::{normalize_referral_code, NewPromoter, Promoter, TeamStore};
 pub use wave::{
     DeliverySheet, DeliveryStop, PurchaseOrder, PurchaseOrderLine, RegionCutoff, RouteRef,
@@ -78,7 +88,7 @@ pub enum StoreError {
     Invalid(Vec<FieldError>),
     #[error("{0} not found")]
     NotFound(String),
-    #[error("this idempotency key was already used for a different order")]
+    #[error("this idempotency key was already used for a different request; send a new key for a new request")]
     KeyReused,
     #[error("pickup point {0} is not approved for orders")]
     PointNotApproved(PointId),
@@ -86,8 +96,31 @@ pub enum StoreError {
     PointWithoutRoute(PointId),
     #[error("order {0} has shipped (its wave is frozen); file an after-sale claim instead")]
     AlreadyShipped(OrderId),
+    /// A business rule says no (a state that does not allow the action), in both
+    /// languages; answered as 422 `refused`.
+    #[error("{en}")]
+    NotAllowed { en: String, zh: String },
+    /// The record changed since the caller read it (a stale edit); each field says
+    /// what it is now. Answered as 409.
+    #[error("changed since you read it: {}", .0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", "))]
+    Stale(Vec<FieldError>),
     #[error("storage failed: {0}")]
     Internal(String),
+}
+
+impl StoreError {
+    pub fn not_allowed(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        StoreError::NotAllowed {
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+}
+
+impl From<linli_core::staff_policy::AccountRefusal> for StoreError {
+    fn from(r: linli_core::staff_policy::AccountRefusal) -> Self {
+        StoreError::not_allowed(r.message_zh(), r.to_string())
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -165,7 +198,8 @@ pub struct WaveSummary {
 
 /// What the platform logic needs from storage. Every method is one atomic step.
 pub trait Store:
-    ConsumerStore
+    AuditStore
+    + ConsumerStore
     + DeviceStore
     + LedgerStore
     + PlatformStore

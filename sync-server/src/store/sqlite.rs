@@ -19,6 +19,7 @@ use rand::rngs::OsRng;
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 
+use super::readers::Readers;
 use super::writer::{optional, store_changes, DocCache, Writer};
 use super::{
     NewPoint, NewRegion, NewRoute, NewSupplier, PlaceOrder, PlacedLine, PlacedOrder, PointStatus,
@@ -33,6 +34,8 @@ const OPEN_FOR_DAYS: u64 = 14;
 #[derive(Clone)]
 pub struct SqliteStore {
     pub(super) writer: Writer,
+    /// Lists and reports read here, never on the writer.
+    pub(super) readers: Readers,
 }
 
 impl SqliteStore {
@@ -50,6 +53,7 @@ impl SqliteStore {
         conn.pragma_update(None, "cache_size", -64 * 1024)?;
         Ok(SqliteStore {
             writer: Writer::start(conn)?,
+            readers: Readers::open(path)?,
         })
     }
 }

@@ -19,6 +19,7 @@ use super::consumer::{
     ConsumerStore, PointPlace,
 };
 use super::payments::{ChargeRequest, PaymentError, PaymentReceipt, Payments};
+use super::projection::project_day;
 use super::sqlite::place;
 use super::writer::{optional, store_changes, DocCache};
 use super::{PlaceOrder, PlacedOrder, SqliteStore, StoreError};
@@ -392,6 +393,7 @@ fn cancel(
     if refunded {
         doc.refund_order(id, at)?;
     }
+    project_day(conn, &doc.facts()?)?;
     store_changes(conn, &key, doc, false)?;
     let row = own_order(conn, consumer, id)?;
     view(conn, docs, &mut Derived::new(), row)

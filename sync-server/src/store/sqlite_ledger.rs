@@ -26,6 +26,7 @@ use super::ledger::{
     HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
 };
 use super::payments::Payments;
+use super::projection::project_day;
 use super::sqlite::stored_order_lines;
 use super::sqlite_consumer::refund_charge;
 use super::writer::{optional, pull_changed, store_changes, DocCache};
@@ -431,6 +432,7 @@ fn refund(
         let key = format!("{}/{}", order.point, order.day);
         if let Some(doc) = docs.get(conn, &key)? {
             if doc.refund_order(id, at)? {
+                project_day(conn, &doc.facts()?)?;
                 store_changes(conn, &key, doc, false)?;
             }
         }

@@ -5,9 +5,9 @@
 use linli_core::catalog::{FieldError, Product};
 use linli_core::ids::{PointId, SkuId};
 use linli_core::money::{Fen, Rate};
-use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::listing::{page, Filter};
 use super::platform_store::{
     check_transition, PageRequest, PlatformStore, Point, PointFilter, PointPage, PointTransition,
     ProductChange, ProductFilter, ProductPage, ProductRecord, Region, RegionPage, Route, RoutePage,
@@ -25,55 +25,6 @@ fn parse_status(s: &str) -> Result<PointStatus, StoreError> {
             "unknown point status '{other}'"
         ))),
     }
-}
-
-/// `WHERE a = ?1 AND b = ?2 …` over the filters that are set, and their values.
-fn conditions(filters: &[(&'static str, Option<String>)]) -> (String, Vec<Value>) {
-    let mut parts = Vec::new();
-    let mut values = Vec::new();
-    for (column, value) in filters {
-        if let Some(v) = value {
-            values.push(Value::Text(v.clone()));
-            parts.push(format!("{column} = ?{}", values.len()));
-        }
-    }
-    let sql = if parts.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", parts.join(" AND "))
-    };
-    (sql, values)
-}
-
-/// One page of `SELECT {columns} FROM {table} {where} ORDER BY {order}` plus the
-/// total count; `row` maps a row (it may fail on stored data it cannot read).
-fn page<T>(
-    conn: &Connection,
-    table: &str,
-    columns: &str,
-    order: &str,
-    filters: &[(&'static str, Option<String>)],
-    page: PageRequest,
-    row: impl Fn(&Row<'_>) -> Result<T, StoreError>,
-) -> Result<(Vec<T>, u64), StoreError> {
-    let (cond, mut values) = conditions(filters);
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM {table} {cond}"))?
-        .query_row(params_from_iter(values.iter()), |r| r.get(0))?;
-    values.push(Value::Integer(page.limit.into()));
-    values.push(Value::Integer(page.offset.into()));
-    let n = values.len();
-    let sql = format!(
-        "SELECT {columns} FROM {table} {cond} ORDER BY {order} LIMIT ?{} OFFSET ?{n}",
-        n - 1
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params_from_iter(values.iter()))?;
-    let mut items = Vec::new();
-    while let Some(r) = rows.next()? {
-        items.push(row(r)?);
-    }
-    Ok((items, total as u64))
 }
 
 fn one<T>(
@@ -300,14 +251,14 @@ fn change_product(
 
 impl PlatformStore for SqliteStore {
     async fn list_regions(&self, req: PageRequest) -> Result<RegionPage, StoreError> {
-        self.writer
-            .run(move |conn, _| {
+        self.readers
+            .run(move |conn| {
                 let (items, total) = page(
                     conn,
                     "regions",
                     REGION_COLUMNS,
                     "name, id",
-                    &[],
+                    &Filter::new(),
                     req,
                     region,
                 )?;
@@ -322,8 +273,8 @@ impl PlatformStore for SqliteStore {
     }
 
     async fn get_region(&self, id: String) -> Result<Region, StoreError> {
-        self.writer
-            .run(move |conn, _| {
+        self.readers
+            .run(move |conn| {
                 one(
                     conn,
                     &format!("SELECT {REGION_COLUMNS} FROM regions WHERE id = ?1"),
@@ -340,9 +291,9 @@ impl PlatformStore for SqliteStore {
         region_id: Option<String>,
         req: PageRequest,
     ) -> Result<RoutePage, StoreError> {
-        self.writer
-            .run(move |conn, _| {
-                let filters = [("region_id", region_id)];
+        self.readers
+            .run(move |conn| {
+                let filters = Filter::new().eq("region_id", region_id);
                 let (items, total) = page(
                     conn,
                     "routes",
@@ -363,8 +314,8 @@ impl PlatformStore for SqliteStore {
     }
 
     async fn get_route(&self, id: String) -> Result<Route, StoreError> {
-        self.writer
-            .run(move |conn, _| {
+        self.readers
+            .run(move |conn| {
                 one(
                     conn,
                     &format!("SELECT {ROUTE_COLUMNS} FROM routes WHERE id = ?1"),
@@ -377,8 +328,8 @@ impl PlatformStore for SqliteStore {
     }
 
     async fn route_stops(&self, id: String) -> Result<Vec<RouteStop>, StoreError> {
-        self.writer
-            .run(move |conn, _| {
+        self.readers
+            .run(move |conn| {
                 one(conn, "SELECT 1 FROM routes WHERE id = ?1", &id, "route", |_| Ok(()))?;
                 let mut stmt = conn.prepare_cached(
                     "SELECT stop_seq, id, name, address, leader_name, leader_phone, status
@@ -403,13 +354,12 @@ impl PlatformStore for SqliteStore {
     }
 
     async fn list_points(&self, f: PointFilter, req: PageRequest) -> Result<PointPage, StoreError> {
-        self.writer
-            .run(move |conn, _| {
-                let filters = [
-                    ("status", f.status.map(|s| s.as_str().to_string())),
-                    ("region_id", f.region),
-                    ("route_id", f.route),
-                ];
+        self.readers
+            .run(move |conn| {
+                let filters = Filter::new()
+                    .eq("status", f.status.map(|s| s.as_str().to_string()))
+                    .eq("region_id", f.region)
+                    .eq("route_id", f.route);
                 let (items, total) =
                     page(conn, "points", POINT_COLUMNS, "id", &filters, req, point)?;
                 Ok(PointPage {
@@ -423,8 +373,8 @@ impl PlatformStore for SqliteStore {
     }
 
     async fn get_point(&self, id: PointId) -> Result<Point, StoreError> {
-        self.writer
-            .run(move |conn, _| load_point(conn, &id.to_string()))
+        self.readers
+            .run(move |conn| load_point(conn, &id.to_string()))
             .await
     }
 
@@ -435,14 +385,14 @@ impl PlatformStore for SqliteStore {
     }
 
     async fn list_suppliers(&self, req: PageRequest) -> Result<SupplierPage, StoreError> {
-        self.writer
-            .run(move |conn, _| {
+        self.readers
+            .run(move |conn| {
                 let (items, total) = page(
                     conn,
                     "suppliers",
                     SUPPLIER_COLUMNS,
                     "name, id",
-                    &[],
+                    &Filter::new(),
                     req,
                     supplier,
                 )?;
@@ -457,8 +407,8 @@ impl PlatformStore for SqliteStore {
     }
 
     async fn get_supplier(&self, id: String) -> Result<Supplier, StoreError> {
-        self.writer
-            .run(move |conn, _| {
+        self.readers
+            .run(move |conn| {
                 one(
                     conn,
                     &format!("SELECT {SUPPLIER_COLUMNS} FROM suppliers WHERE id = ?1"),
@@ -475,9 +425,11 @@ impl PlatformStore for SqliteStore {
         f: ProductFilter,
         req: PageRequest,
     ) -> Result<ProductPage, StoreError> {
-        self.writer
-            .run(move |conn, _| {
-                let filters = [("category", f.category), ("supplier_id", f.supplier)];
+        self.readers
+            .run(move |conn| {
+                let filters = Filter::new()
+                    .eq("category", f.category)
+                    .eq("supplier_id", f.supplier);
                 let (items, total) = page(
                     conn,
                     "products",
@@ -498,8 +450,8 @@ impl PlatformStore for SqliteStore {
     }
 
     async fn get_product(&self, sku: SkuId) -> Result<ProductRecord, StoreError> {
-        self.writer
-            .run(move |conn, _| load_product(conn, &sku.to_string()))
+        self.readers
+            .run(move |conn| load_product(conn, &sku.to_string()))
             .await
     }
 

@@ -5,9 +5,12 @@ use linli_core::catalog::FieldError;
 use linli_core::time::Millis;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use linli_core::staff_policy::{check_account_change, Account};
+
+use super::audit::{append_audit, Actor, AuditRecord};
 use super::staff::{
-    hash_password, off_thread, verify_password, NewStaff, StaffLoginError, StaffMember, StaffStore,
-    DECOY_HASH,
+    check_password, hash_password, off_thread, verify_password, NewStaff, StaffChange,
+    StaffLoginError, StaffMember, StaffStore, DECOY_HASH,
 };
 use super::writer::optional;
 use super::{SqliteStore, StoreError};
@@ -55,7 +58,7 @@ fn load_member(conn: &Connection, id: &str) -> Result<StaffMember, StoreError> {
 }
 
 impl StaffStore for SqliteStore {
-    async fn create_staff(&self, s: NewStaff) -> Result<String, StoreError> {
+    async fn create_staff(&self, s: NewStaff, by: Actor) -> Result<String, StoreError> {
         s.validate().map_err(StoreError::Invalid)?;
         let password = s.password.clone();
         let hash = off_thread(move || hash_password(&password)).await??;
@@ -68,13 +71,29 @@ impl StaffStore for SqliteStore {
                     return Err(StoreError::Invalid(vec![FieldError::new(
                         "username",
                         "is already taken",
-                    )]));
+                    )
+                    .zh("已被使用")]));
                 }
                 let id = uuid::Uuid::now_v7().to_string();
+                let now = Millis::now();
                 conn.execute(
                     "INSERT INTO staff (id, username, name, role, password_hash, disabled, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
-                    params![id, username, s.name.trim(), s.role.as_str(), hash, Millis::now().0],
+                    params![id, username, s.name.trim(), s.role.as_str(), hash, now.0],
+                )?;
+                let created = load_member(conn, &id)?;
+                let summary = format!(
+                    "新建员工账号 {}（{}，{}）",
+                    created.username,
+                    created.name,
+                    created.role.label_zh()
+                );
+                append_audit(
+                    conn,
+                    &by,
+                    now,
+                    &AuditRecord::new("staff.create", "staff", &id, summary)
+                        .states(None::<&StaffMember>, Some(&created)),
                 )?;
                 Ok(id)
             })
@@ -128,21 +147,98 @@ impl StaffStore for SqliteStore {
             .await
     }
 
-    async fn set_staff_disabled(
+    async fn change_staff(
         &self,
         id: String,
-        disabled: bool,
+        change: StaffChange,
+        by: Actor,
     ) -> Result<StaffMember, StoreError> {
+        change.validate().map_err(StoreError::Invalid)?;
+        self.writer
+            .run_refusable(move |conn, _| {
+                let before = load_member(conn, &id)?;
+                let after = StaffMember {
+                    name: change
+                        .name
+                        .as_deref()
+                        .map_or(before.name.clone(), |n| n.trim().to_string()),
+                    role: change.role.unwrap_or(before.role),
+                    disabled: change.disabled.unwrap_or(before.disabled),
+                    ..before.clone()
+                };
+                let working_admins: u32 = conn.query_row(
+                    "SELECT count(*) FROM staff WHERE role = 'admin' AND disabled = 0",
+                    [],
+                    |r| r.get(0),
+                )?;
+                let account = |m: &StaffMember| Account {
+                    role: m.role,
+                    disabled: m.disabled,
+                };
+                if let Err(refusal) = check_account_change(
+                    by.id == id,
+                    account(&before),
+                    account(&after),
+                    working_admins,
+                ) {
+                    return Ok(Err(refusal));
+                }
+                if after == before {
+                    return Ok(Ok(before));
+                }
+                conn.execute(
+                    "UPDATE staff SET name = ?2, role = ?3, disabled = ?4 WHERE id = ?1",
+                    params![id, after.name, after.role.as_str(), after.disabled],
+                )?;
+                let verb = match (before.disabled, after.disabled) {
+                    (false, true) => "停用",
+                    (true, false) => "启用",
+                    _ => "修改",
+                };
+                let summary = format!("{verb}员工账号 {}", after.username);
+                append_audit(
+                    conn,
+                    &by,
+                    Millis::now(),
+                    &AuditRecord::new("staff.update", "staff", &id, summary)
+                        .states(Some(&before), Some(&after)),
+                )?;
+                Ok(Ok(after))
+            })
+            .await?
+            .map_err(StoreError::from)
+    }
+
+    async fn reset_staff_password(
+        &self,
+        id: String,
+        password: String,
+        by: Actor,
+    ) -> Result<StaffMember, StoreError> {
+        check_password(&password).map_err(|e| StoreError::Invalid(vec![e]))?;
+        let hash = off_thread(move || hash_password(&password)).await??;
         self.writer
             .run(move |conn, _| {
                 let n = conn.execute(
-                    "UPDATE staff SET disabled = ?2 WHERE id = ?1",
-                    params![id, disabled],
+                    "UPDATE staff SET password_hash = ?2 WHERE id = ?1",
+                    params![id, hash],
                 )?;
                 if n == 0 {
                     return Err(StoreError::NotFound(format!("staff member {id}")));
                 }
-                load_member(conn, &id)
+                let m = load_member(conn, &id)?;
+                append_audit(
+                    conn,
+                    &by,
+                    Millis::now(),
+                    &AuditRecord::new(
+                        "staff.reset_password",
+                        "staff",
+                        &id,
+                        format!("重置员工 {} 的密码", m.username),
+                    ),
+                )?;
+                Ok(m)
             })
             .await
     }
@@ -151,6 +247,13 @@ impl StaffStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn disable(disabled: bool) -> StaffChange {
+        StaffChange {
+            disabled: Some(disabled),
+            ..Default::default()
+        }
+    }
 
     fn new_staff(username: &str, password: &str) -> NewStaff {
         NewStaff {
@@ -167,7 +270,7 @@ mod tests {
         let path = dir.path().join("s.sqlite3");
         let store = SqliteStore::open(&path).unwrap();
         let id = store
-            .create_staff(new_staff("wangli", "correct horse"))
+            .create_staff(new_staff("wangli", "correct horse"), Actor::command_line())
             .await
             .unwrap();
         assert_eq!(
@@ -206,14 +309,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("s.sqlite3")).unwrap();
         let id = store
-            .create_staff(new_staff("wangli", "correct horse"))
+            .create_staff(new_staff("wangli", "correct horse"), Actor::command_line())
             .await
             .unwrap();
-        match store.create_staff(new_staff("WANGLI", "another one")).await {
+        match store
+            .create_staff(new_staff("WANGLI", "another one"), Actor::command_line())
+            .await
+        {
             Err(StoreError::Invalid(errs)) => assert_eq!(errs[0].field, "username"),
             other => panic!("{other:?}"),
         }
-        let m = store.set_staff_disabled(id.clone(), true).await.unwrap();
+        let m = store
+            .change_staff(id.clone(), disable(true), Actor::command_line())
+            .await
+            .unwrap();
         assert!(m.disabled);
         assert!(matches!(
             store
@@ -221,7 +330,10 @@ mod tests {
                 .await,
             Err(StaffLoginError::Disabled)
         ));
-        store.set_staff_disabled(id, false).await.unwrap();
+        store
+            .change_staff(id, disable(false), Actor::command_line())
+            .await
+            .unwrap();
         assert_eq!(store.list_staff().await.unwrap().len(), 1);
         assert!(store
             .staff_login("wangli".into(), "correct horse".into())

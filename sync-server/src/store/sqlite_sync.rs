@@ -26,6 +26,7 @@ use rusqlite::{params, Connection};
 
 use super::device::{DocKey, SyncDevice, SyncRefusal};
 use super::ledger::DUPLICATE_HANDOVER;
+use super::projection::project_day;
 use super::sqlite_device::active_device;
 use super::sqlite_ledger::{book_handover, keep_order_exception};
 use super::writer::{optional, store_changes, DocCache};
@@ -215,6 +216,7 @@ fn receive(
         book_new_handovers(conn, device, &before, &after)?;
         open_short_delivery_claims(conn, device, &before, &after)?;
         note_counter_handling(conn, &before, &after)?;
+        project_day(conn, &after)?;
         store_changes(conn, key, doc, false)?;
         Some(after)
     } else {

@@ -12,7 +12,7 @@ use linli_core::catalog::FieldError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::StoreError;
+use super::{Actor, StoreError};
 use crate::http::Role;
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -50,31 +50,24 @@ impl NewStaff {
         let mut errs = Vec::new();
         let u = self.username.trim();
         if u.chars().count() < 3 || u.chars().count() > 32 {
-            errs.push(FieldError::new("username", "must be 3–32 characters"));
+            errs.push(
+                FieldError::new("username", "must be 3–32 characters").zh("须为 3–32 个字符"),
+            );
         } else if !u
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         {
-            errs.push(FieldError::new(
-                "username",
-                "only letters, digits, '.', '_' and '-'",
-            ));
+            errs.push(
+                FieldError::new("username", "only letters, digits, '.', '_' and '-'")
+                    .zh("只能用字母、数字、'.'、'_' 和 '-'"),
+            );
         }
         let n = self.name.trim().chars().count();
         if n == 0 || n > 20 {
-            errs.push(FieldError::new("name", "must be 1–20 characters"));
+            errs.push(FieldError::new("name", "must be 1–20 characters").zh("须为 1–20 个字"));
         }
-        let p = self.password.chars().count();
-        if p < MIN_PASSWORD_CHARS {
-            errs.push(FieldError::new(
-                "password",
-                format!("must be at least {MIN_PASSWORD_CHARS} characters"),
-            ));
-        } else if p > MAX_PASSWORD_CHARS {
-            errs.push(FieldError::new(
-                "password",
-                format!("at most {MAX_PASSWORD_CHARS} characters"),
-            ));
+        if let Err(e) = check_password(&self.password) {
+            errs.push(e);
         }
         if errs.is_empty() {
             Ok(())
@@ -108,10 +101,57 @@ pub enum StaffLoginError {
     Store(#[from] StoreError),
 }
 
+/// What an admin changes of an account; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffChange {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+}
+
+impl StaffChange {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        match &self.name {
+            Some(n) if n.trim().is_empty() || n.trim().chars().count() > 20 => Err(vec![
+                FieldError::new("name", "must be 1–20 characters").zh("须为 1–20 个字"),
+            ]),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Checks a new password's length (both languages).
+pub fn check_password(password: &str) -> Result<(), FieldError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        Err(FieldError::new(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        )
+        .zh(format!("至少 {MIN_PASSWORD_CHARS} 个字符")))
+    } else if n > MAX_PASSWORD_CHARS {
+        Err(FieldError::new(
+            "password",
+            format!("at most {MAX_PASSWORD_CHARS} characters"),
+        )
+        .zh(format!("最多 {MAX_PASSWORD_CHARS} 个字符")))
+    } else {
+        Ok(())
+    }
+}
+
 pub trait StaffStore {
     /// Validates, hashes the password (off the async threads) and stores the
-    /// account; answers its id. A taken username is a field error.
-    fn create_staff(&self, s: NewStaff) -> impl Future<Output = Result<String, StoreError>> + Send;
+    /// account; answers its id. A taken username is a field error. Audited.
+    fn create_staff(
+        &self,
+        s: NewStaff,
+        by: Actor,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
     /// Checks a password; answers the account's id and role.
     fn staff_login(
         &self,
@@ -126,11 +166,20 @@ pub trait StaffStore {
     ) -> impl Future<Output = Result<StaffMember, StoreError>> + Send;
     /// Every account, oldest first.
     fn list_staff(&self) -> impl Future<Output = Result<Vec<StaffMember>, StoreError>> + Send;
-    /// Disables (or enables again) an account; answers it as it now is.
-    fn set_staff_disabled(
+    /// Renames, changes the role of, disables or enables an account, unless
+    /// `staff_policy::check_account_change` refuses; answers it as it now is. Audited.
+    fn change_staff(
         &self,
         id: String,
-        disabled: bool,
+        change: StaffChange,
+        by: Actor,
+    ) -> impl Future<Output = Result<StaffMember, StoreError>> + Send;
+    /// Sets a new password (an admin's reset). Audited, without the password.
+    fn reset_staff_password(
+        &self,
+        id: String,
+        password: String,
+        by: Actor,
     ) -> impl Future<Output = Result<StaffMember, StoreError>> + Send;
 }
 

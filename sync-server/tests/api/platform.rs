@@ -23,12 +23,15 @@ fn fields(body: &Value) -> Vec<String> {
 
 async fn add_staff(s: &TestServer, username: &str, role: Role) -> String {
     s.store
-        .create_staff(NewStaff {
-            username: username.into(),
-            name: "测试员".into(),
-            role,
-            password: PASSWORD.into(),
-        })
+        .create_staff(
+            NewStaff {
+                username: username.into(),
+                name: "测试员".into(),
+                role,
+                password: PASSWORD.into(),
+            },
+            linli_sync_server::store::Actor::command_line(),
+        )
         .await
         .unwrap()
 }
@@ -245,7 +248,10 @@ async fn staff_accounts_are_created_by_admins_only() {
         let (status, body) = s.post("/api/platform/staff", Some(&t), &new).await;
         assert_eq!(status, 403, "{body}");
         assert!(
-            body["message"].as_str().unwrap().contains("admin"),
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("manage staff accounts"),
             "{body}"
         );
         assert_eq!(s.get("/api/platform/staff", Some(&t)).await.0, 403);
@@ -310,7 +316,7 @@ async fn each_role_reaches_its_endpoints_and_no_further() {
         let (status, answer) = s.post(path, Some(&finance), body).await;
         assert_eq!(status, 403, "{path}: {answer}");
         assert!(
-            answer["message"].as_str().unwrap().contains("operator"),
+            answer["message"].as_str().unwrap().contains("may not"),
             "{answer}"
         );
         assert_eq!(s.post(path, None, body).await.0, 401);
@@ -1008,4 +1014,114 @@ async fn add_staff_on_the_command_line_reads_the_password_from_env_or_stdin() {
         .unwrap();
     assert_eq!(ops.1, Role::Operator);
     assert_eq!(store.list_staff().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn admins_manage_accounts_without_locking_anyone_out_and_every_change_is_audited() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let admin = s.staff_token(Role::Admin);
+    let body =
+        json!({"username": "op.wang", "name": "王运营", "role": "operator", "password": PASSWORD});
+    let (status, created) = s.post("/api/platform/staff", Some(&admin), &body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // Role change, then a password reset the person can sign in with.
+    let path = format!("/api/platform/staff/{id}");
+    let (status, m) = s
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin),
+            Some(&json!({"role": "finance"})),
+            &[],
+        )
+        .await;
+    assert_eq!((status, m["role"].as_str()), (200, Some("finance")), "{m}");
+    let reset = format!("/api/platform/staff/{id}/password");
+    let (status, e) = s
+        .post(&reset, Some(&admin), &json!({"password": "short"}))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(e["fields"][0]["field"], "password");
+    let (status, _) = s
+        .post(&reset, Some(&admin), &json!({"password": "a new secret"}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = login(&s, "op.wang", PASSWORD).await;
+    assert_eq!(status, 401, "the old password no longer opens the account");
+    let (status, answer) = login(&s, "op.wang", "a new secret").await;
+    assert_eq!((status, answer["role"].as_str()), (200, Some("finance")));
+
+    // The only admin cannot disable or demote itself; the refusal is in Chinese when asked.
+    let own = "/api/platform/staff/test-admin";
+    let (status, e) = s
+        .call(
+            Method::PATCH,
+            own,
+            Some(&admin),
+            Some(&json!({"role": "operator"})),
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("自己"), "{e}");
+    let (status, e) = s
+        .call(
+            Method::PUT,
+            &format!("{own}/disabled"),
+            Some(&admin),
+            Some(&json!({"disabled": true})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 422, "{e}");
+
+    // A finance account sees none of this.
+    let finance = s.staff_token(Role::Finance);
+    assert_eq!(s.get("/api/platform/audit", Some(&finance)).await.0, 403);
+    let (status, _) = s
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&finance),
+            Some(&json!({"name": "x"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // The audit log, newest first: the reset, the role change (with what changed), the creation.
+    let (status, log) = s
+        .get(&format!("/api/platform/audit?target_id={id}"), Some(&admin))
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["staff.reset_password", "staff.update", "staff.create"]
+    );
+    let update = &log["items"][1];
+    assert_eq!(update["actor"], "test-admin");
+    assert_eq!(update["changes"][0]["field"], "role");
+    assert_eq!(update["changes"][0]["before"], "operator");
+    assert_eq!(update["changes"][0]["after"], "finance");
+    assert!(
+        !log.to_string().contains("a new secret"),
+        "no password reaches the audit log"
+    );
+    let (_, only) = s
+        .get("/api/platform/audit?action=staff.create", Some(&admin))
+        .await;
+    assert_eq!(only["total"], 1);
+    let (_, kind) = s
+        .get("/api/platform/audit?action=staff.", Some(&admin))
+        .await;
+    assert_eq!(kind["total"], 3);
 }

@@ -20,9 +20,10 @@ use utoipa::{OpenApi, ToSchema};
 use super::ApiError;
 use super::AppState;
 use crate::store::{
-    NewPoint, NewRegion, NewRoute, NewStaff, NewSupplier, Point, PointPage, PointStatus,
+    AuditPage, NewPoint, NewRegion, NewRoute, NewStaff, NewSupplier, Point, PointPage, PointStatus,
     PointTransition, ProductChange, ProductPage, ProductRecord, Region, RegionPage, Route,
-    RoutePage, RouteStop, SaleWindowBody, StaffMember, Store, StoreError, Supplier, SupplierPage,
+    RoutePage, RouteStop, SaleWindowBody, StaffChange, StaffMember, Store, StoreError, Supplier,
+    SupplierPage,
 };
 
 #[derive(OpenApi)]
@@ -33,6 +34,9 @@ use crate::store::{
         staff::list_staff,
         staff::set_disabled,
         staff::me,
+        staff::change_staff,
+        staff::reset_password,
+        staff::audit_log,
         records::create_region,
         records::list_regions,
         records::get_region,
@@ -59,6 +63,9 @@ use crate::store::{
         staff::LoginAnswer,
         staff::DisabledRequest,
         staff::StaffProfile,
+        staff::PasswordReset,
+        StaffChange,
+        AuditPage,
         NewStaff,
         StaffMember,
         NewRegion,
@@ -96,9 +103,18 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             get(staff::list_staff::<S>).post(staff::create_staff::<S>),
         )
         .route(
+            "/api/platform/staff/{id}",
+            axum::routing::patch(staff::change_staff::<S>),
+        )
+        .route(
             "/api/platform/staff/{id}/disabled",
             put(staff::set_disabled::<S>),
         )
+        .route(
+            "/api/platform/staff/{id}/password",
+            post(staff::reset_password::<S>),
+        )
+        .route("/api/platform/audit", get(staff::audit_log::<S>))
         .route(
             "/api/platform/regions",
             get(records::list_regions::<S>).post(records::create_region::<S>),

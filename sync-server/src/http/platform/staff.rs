@@ -6,13 +6,17 @@ use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 use linli_core::time::Millis;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
+use super::ApiQuery;
 use super::{created, Created};
 use crate::http::auth::TOKEN_TTL_MS;
 use crate::http::limits::ClientAddr;
 use crate::http::{Action, ApiError, ApiJson, AppState, ErrorBody, Principal, Role, StaffAuth};
-use crate::store::{NewStaff, StaffLoginError, StaffMember, Store, MAX_PASSWORD_CHARS};
+use crate::store::{
+    AuditFilter, AuditPage, NewStaff, PageRequest, StaffChange, StaffLoginError, StaffMember,
+    Store, MAX_PASSWORD_CHARS,
+};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -99,7 +103,7 @@ pub async fn create_staff<S: Store>(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     auth.permit(Action::ManageStaff)?;
     let username = req.username.clone();
-    let id = st.store.create_staff(req).await?;
+    let id = st.store.create_staff(req, auth.actor()).await?;
     tracing::info!(staff = %id, %username, by = %auth.id, "staff account created");
     Ok(created(id))
 }
@@ -117,13 +121,15 @@ pub async fn list_staff<S: Store>(
     Ok(Json(st.store.list_staff().await?))
 }
 
-/// Disables an account (it can no longer sign in) or enables it again (admins only).
-/// Tokens already issued stay valid until they expire (at most 12 hours).
+/// Disables an account (it can no longer sign in; its tokens stop working at
+/// once) or enables it again (admins only). Nobody disables their own account,
+/// and the last enabled admin stays.
 #[utoipa::path(put, path = "/api/platform/staff/{id}/disabled", tag = "platform staff",
     params(("id" = String, Path, description = "staff id")),
     request_body = DisabledRequest,
-    responses((status = 200, body = StaffMember), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = StaffMember), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn set_disabled<S: Store>(
     State(st): State<AppState<S>>,
@@ -132,14 +138,110 @@ pub async fn set_disabled<S: Store>(
     ApiJson(req): ApiJson<DisabledRequest>,
 ) -> Result<Json<StaffMember>, ApiError> {
     auth.permit(Action::ManageStaff)?;
-    if req.disabled && id == auth.id {
-        return Err(ApiError::Refused(
-            "you cannot disable your own account".into(),
-        ));
-    }
-    let m = st.store.set_staff_disabled(id, req.disabled).await?;
+    let change = StaffChange {
+        disabled: Some(req.disabled),
+        ..Default::default()
+    };
+    let m = st.store.change_staff(id, change, auth.actor()).await?;
     tracing::info!(staff = %m.id, disabled = m.disabled, by = %auth.id, "staff account changed");
     Ok(Json(m))
+}
+
+/// Renames an account, changes its role, or disables/enables it (admins only).
+/// A role change applies to the account's next request.
+#[utoipa::path(patch, path = "/api/platform/staff/{id}", tag = "platform staff",
+    params(("id" = String, Path, description = "staff id")),
+    request_body = StaffChange,
+    responses((status = 200, body = StaffMember), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn change_staff<S: Store>(
+    State(st): State<AppState<S>>,
+    auth: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StaffChange>,
+) -> Result<Json<StaffMember>, ApiError> {
+    auth.permit(Action::ManageStaff)?;
+    let m = st.store.change_staff(id, req, auth.actor()).await?;
+    tracing::info!(staff = %m.id, role = m.role.as_str(), by = %auth.id, "staff account changed");
+    Ok(Json(m))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    /// The new password, at least 8 characters; tell it to the person yourself.
+    pub password: String,
+}
+
+/// Sets a new password for an account (admins only).
+#[utoipa::path(post, path = "/api/platform/staff/{id}/password", tag = "platform staff",
+    params(("id" = String, Path, description = "staff id")),
+    request_body = PasswordReset,
+    responses((status = 200, body = StaffMember), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reset_password<S: Store>(
+    State(st): State<AppState<S>>,
+    auth: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<PasswordReset>,
+) -> Result<Json<StaffMember>, ApiError> {
+    auth.permit(Action::ManageStaff)?;
+    let m = st
+        .store
+        .reset_staff_password(id, req.password, auth.actor())
+        .await?;
+    tracing::info!(staff = %m.id, by = %auth.id, "staff password reset");
+    Ok(Json(m))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Staff id of who acted.
+    pub actor: Option<String>,
+    /// An action (`order.refund`), or every action on a kind of record (`order.`).
+    pub action: Option<String>,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    /// UTC ms, inclusive.
+    pub from: Option<i64>,
+    /// UTC ms, exclusive.
+    pub to: Option<i64>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+/// The audit log, newest first (admins only): every staff action that changed
+/// data, with the record before and after and the fields that differ.
+#[utoipa::path(get, path = "/api/platform/audit", tag = "platform staff",
+    params(AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn audit_log<S: Store>(
+    State(st): State<AppState<S>>,
+    auth: StaffAuth,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<AuditPage>, ApiError> {
+    auth.permit(Action::ViewAudit)?;
+    let filter = AuditFilter {
+        actor: q.actor,
+        action: q.action,
+        target_kind: q.target_kind,
+        target_id: q.target_id,
+        from: q.from.map(Millis),
+        to: q.to.map(Millis),
+    };
+    Ok(Json(
+        st.store
+            .audit_log(filter, PageRequest::new(q.limit, q.offset))
+            .await?,
+    ))
 }
 
 /// The signed-in member of staff and what their role may do: the admin web shows
