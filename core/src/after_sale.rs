@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::counter::CounterStamp;
 use crate::ids::OrderId;
+use crate::time::Millis;
 
 /// A claim needs at least this many photos.
 pub const MIN_CLAIM_PHOTOS: usize = 2;
@@ -52,11 +53,118 @@ impl AfterSaleIntake {
     }
 }
 
+/// Why a claim was filed. Short deliveries and wrong items are the platform's
+/// fault and are always refundable; the others are returns, held to the product's
+/// returnable flag and return window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ClaimReason {
+    /// A delivery line came up short at the counter's check.
+    ShortDelivery,
+    /// Something other than what was ordered arrived.
+    WrongItem,
+    /// Arrived or found damaged.
+    Damaged,
+    /// Spoiled, not as described.
+    Quality,
+    /// Filed at the counter without a category (`AfterSaleIntake`), or anything else.
+    Other,
+}
+
+impl ClaimReason {
+    pub const ALL: [ClaimReason; 5] = [
+        ClaimReason::ShortDelivery,
+        ClaimReason::WrongItem,
+        ClaimReason::Damaged,
+        ClaimReason::Quality,
+        ClaimReason::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimReason::ShortDelivery => "short_delivery",
+            ClaimReason::WrongItem => "wrong_item",
+            ClaimReason::Damaged => "damaged",
+            ClaimReason::Quality => "quality",
+            ClaimReason::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ClaimReason> {
+        ClaimReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The platform's own fault: no return window applies.
+    pub fn platform_fault(self) -> bool {
+        matches!(self, ClaimReason::ShortDelivery | ClaimReason::WrongItem)
+    }
+}
+
+/// A product's return terms, as the catalog holds them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReturnTerms {
+    pub returnable: bool,
+    pub window_days: u32,
+}
+
+/// Why a claimed line may not be refunded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimRefusal {
+    #[error("this product cannot be returned")]
+    NotReturnable,
+    #[error("the goods have not been picked up yet: cancel or refund the order instead")]
+    NotReceived,
+    #[error("the return window closed at {} (UTC ms)", deadline.0)]
+    PastWindow { deadline: Millis },
+}
+
+impl ClaimRefusal {
+    pub fn message_zh(self) -> String {
+        match self {
+            ClaimRefusal::NotReturnable => "该商品不支持退货".into(),
+            ClaimRefusal::NotReceived => "商品还未提货：请取消订单或直接退款".into(),
+            ClaimRefusal::PastWindow { .. } => "已超过该商品的退货期限".into(),
+        }
+    }
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// May a claim of `reason` on a product with `terms`, whose goods the consumer
+/// received at `received_at` (the handover), be refunded at `at`? The window runs
+/// `window_days` × 24 h from the handover: a moment, not a business day, so no
+/// calendar enters it.
+pub fn check_claim_line(
+    reason: ClaimReason,
+    terms: ReturnTerms,
+    received_at: Option<Millis>,
+    at: Millis,
+) -> Result<(), ClaimRefusal> {
+    if reason.platform_fault() {
+        return Ok(());
+    }
+    if !terms.returnable {
+        return Err(ClaimRefusal::NotReturnable);
+    }
+    let Some(received) = received_at else {
+        return Err(ClaimRefusal::NotReceived);
+    };
+    let deadline = Millis(
+        received
+            .0
+            .saturating_add(i64::from(terms.window_days) * DAY_MS),
+    );
+    if at > deadline {
+        return Err(ClaimRefusal::PastWindow { deadline });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::DeviceId;
-    use crate::time::Millis;
 
     fn intake() -> AfterSaleIntake {
         AfterSaleIntake {
@@ -70,6 +178,60 @@ mod tests {
                 leader: "李姐".into(),
                 at: Millis(0),
             },
+        }
+    }
+
+    #[test]
+    fn returns_keep_to_the_products_terms_and_platform_faults_do_not() {
+        let terms = ReturnTerms {
+            returnable: true,
+            window_days: 2,
+        };
+        let got = Millis(1_000);
+        let day = 24 * 60 * 60 * 1000;
+        assert_eq!(
+            check_claim_line(
+                ClaimReason::Damaged,
+                terms,
+                Some(got),
+                Millis(1_000 + 2 * day)
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_claim_line(
+                ClaimReason::Quality,
+                terms,
+                Some(got),
+                Millis(1_001 + 2 * day)
+            ),
+            Err(ClaimRefusal::PastWindow {
+                deadline: Millis(1_000 + 2 * day)
+            })
+        );
+        let never = ReturnTerms {
+            returnable: false,
+            window_days: 7,
+        };
+        assert_eq!(
+            check_claim_line(ClaimReason::Damaged, never, Some(got), got),
+            Err(ClaimRefusal::NotReturnable)
+        );
+        assert_eq!(
+            check_claim_line(ClaimReason::Other, terms, None, got),
+            Err(ClaimRefusal::NotReceived)
+        );
+        // A short box or a wrong item is refunded whatever the terms, even before pickup.
+        assert_eq!(
+            check_claim_line(ClaimReason::ShortDelivery, never, None, Millis(i64::MAX)),
+            Ok(())
+        );
+        assert_eq!(
+            check_claim_line(ClaimReason::WrongItem, never, Some(got), Millis(i64::MAX)),
+            Ok(())
+        );
+        for r in ClaimReason::ALL {
+            assert_eq!(ClaimReason::parse(r.as_str()), Some(r));
         }
     }
 

@@ -50,6 +50,41 @@ impl RegionClock {
             .ok_or(ClockError::OutOfRange)
     }
 
+    /// The platform's own calendar, for figures across regions (the admin
+    /// overview's "today"): China's, where its regions are, and the usual cutoff.
+    pub fn platform() -> Self {
+        RegionClock {
+            zone: chrono_tz::Asia::Shanghai,
+            cutoff: NaiveTime::from_hms_opt(23, 0, 0).unwrap_or(NaiveTime::MIN),
+        }
+    }
+
+    /// The instant `date` begins in the region (its first local moment, so a day
+    /// that starts inside a DST gap starts at the gap's end).
+    pub fn day_starts(&self, date: NaiveDate) -> Result<Millis, ClockError> {
+        let local = self
+            .zone
+            .from_local_datetime(&date.and_time(NaiveTime::MIN))
+            .earliest()
+            .or_else(|| {
+                self.zone
+                    .from_local_datetime(&date.and_time(NaiveTime::from_hms_opt(1, 0, 0)?))
+                    .earliest()
+            })
+            .ok_or(ClockError::OutOfRange)?;
+        Ok(Millis(local.timestamp_millis()))
+    }
+
+    /// The region's calendar date at `at`: the day whose goods are at the
+    /// counters now.
+    pub fn local_date(&self, at: Millis) -> Result<NaiveDate, ClockError> {
+        self.zone
+            .timestamp_millis_opt(at.0)
+            .single()
+            .map(|t| t.date_naive())
+            .ok_or(ClockError::OutOfRange)
+    }
+
     /// The instant ordering for `delivery` closes: the cutoff on the day before.
     pub fn cutoff_for(&self, delivery: NaiveDate) -> Result<Millis, ClockError> {
         let day = delivery
@@ -75,6 +110,19 @@ mod tests {
                 .unwrap()
                 .timestamp_millis(),
         )
+    }
+
+    #[test]
+    fn a_local_date_begins_at_local_midnight() {
+        let c = RegionClock::platform();
+        let d: NaiveDate = "2026-12-02".parse().unwrap();
+        let start = c.day_starts(d).unwrap();
+        assert_eq!(start, at("2026-12-01T16:00:00Z"));
+        assert_eq!(c.local_date(start).unwrap(), d);
+        assert_eq!(
+            c.local_date(Millis(start.0 - 1)).unwrap(),
+            d.pred_opt().unwrap()
+        );
     }
 
     #[test]

@@ -27,10 +27,14 @@ pub mod pickup_qr;
 pub mod point_day;
 #[cfg(feature = "print")]
 pub mod print;
+pub mod refund;
 pub mod replica;
+pub mod report;
 pub mod resolution;
 #[cfg(feature = "scanner")]
 pub mod scanner;
+#[cfg(feature = "export")]
+pub mod sheet;
 pub mod staff_policy;
 pub mod status;
 pub mod sync;

@@ -13,8 +13,8 @@ use linli_core::status::Conflict;
 use linli_core::time::Millis;
 use linli_sync_client::{SharedReplica, SyncClient, SyncConfig, SyncHandle};
 use linli_sync_server::store::{
-    ConsumerOrderStatus, ConsumerStore, DeviceStore, LedgerStore, PayAtPickup, Store,
-    DUPLICATE_HANDOVER, HANDED_OVER_WHEN_VOID,
+    Actor, ConsumerOrderStatus, ConsumerStore, DeviceStore, LedgerStore, NewRefund, PayAtPickup,
+    Store, DUPLICATE_HANDOVER, HANDED_OVER_WHEN_VOID,
 };
 use linli_tests::net::{self, eventually, Server, World};
 
@@ -258,7 +258,10 @@ async fn a_handover_after_a_refund_is_a_conflict_everywhere() {
 
     server
         .store
-        .record_refund(order.id, Millis::now(), Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(order.id, Millis::now(), Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap();
     lock(&a).accept_delivery(&day).unwrap();
@@ -405,7 +408,10 @@ async fn a_short_delivery_line_opens_an_after_sale_claim() {
     let claims = eventually("the after-sale claim", || async {
         let rows: Vec<(String, String, i64, String)> = server
             .db()?
-            .prepare("SELECT order_id, sku, qty, reason FROM after_sale_claims")?
+            .prepare(
+                "SELECT c.order_id, l.sku, l.qty, c.reason FROM claims c
+                 JOIN claim_lines l ON l.claim_id = c.id WHERE c.source = 'delivery'",
+            )?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;
         Ok((!rows.is_empty()).then_some(rows))
@@ -418,6 +424,32 @@ async fn a_short_delivery_line_opens_an_after_sale_claim() {
         (sku.as_str(), *qty, reason.as_str()),
         (w.eggs.to_string().as_str(), 1, "short_delivery")
     );
+    // The wave's projection has the counter's count and note, and the order its status
+    // and the short flag, both derived by the counter's own rule.
+    let (received, shortfall, note, status, conflicts): (i64, i64, String, String, String) = server
+        .db()
+        .unwrap()
+        .query_row(
+            "SELECT l.received, l.shortfall, l.note, o.status, o.conflicts
+                 FROM delivery_result_lines l JOIN orders o ON o.id = ?2
+                 WHERE l.sku = ?1",
+            [w.eggs.to_string(), claims[0].0.clone()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert_eq!((received, shortfall, note.as_str()), (3, 1, "少了一盒"));
+    assert_eq!(status, "ready_for_pickup");
+    assert!(conflicts.contains("short_delivery"), "{conflicts}");
+    let exception: String = server
+        .db()
+        .unwrap()
+        .query_row(
+            "SELECT kind FROM ledger_exceptions WHERE order_id = ?1",
+            [&claims[0].0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(exception, "short_delivery");
     synced(&h).await.unwrap();
     assert!(h
         .status()

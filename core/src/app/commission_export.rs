@@ -8,7 +8,7 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::commission_report::{china_date_time, kind_label, total_lines, CommissionReport};
 use super::AppError;
-use crate::money::Fen;
+use crate::sheet::amount;
 
 fn failed(e: XlsxError) -> AppError {
     AppError::new(
@@ -21,14 +21,6 @@ fn failed(e: XlsxError) -> AppError {
 /// The sheets' names.
 pub const LEDGER_SHEET: &str = "佣金 Commission";
 pub const WITHDRAWALS_SHEET: &str = "提现 Withdrawals";
-
-/// One amount as two cells: whole fen (an exact Excel number: fen are far below
-/// 2^53) and the yuan text.
-fn amount(sheet: &mut Worksheet, row: u32, col: u16, fen: Fen) -> Result<(), XlsxError> {
-    sheet.write(row, col, fen.0 as f64)?;
-    sheet.write(row, col + 1, fen.to_string())?;
-    Ok(())
-}
 
 /// The workbook's bytes: notes, then the totals, then one row per ledger entry.
 pub fn commission_xlsx(report: &CommissionReport) -> Result<Vec<u8>, AppError> {

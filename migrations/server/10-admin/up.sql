@@ -43,7 +43,7 @@ CREATE TABLE staff_requests (
 -- `derive_day` gives them for the facts the server holds.
 ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT 'awaiting_delivery';
 ALTER TABLE orders ADD COLUMN conflicts TEXT NOT NULL DEFAULT '';
--- When the last goods were handed over (device clock), once picked up.
+-- The order's latest handover (device clock), once any goods were handed over.
 ALTER TABLE orders ADD COLUMN picked_up_at INTEGER;
 -- Orders void before this migration; the rest are re-derived at their next sync.
 UPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;

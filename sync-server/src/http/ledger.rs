@@ -19,8 +19,8 @@ use super::waves::{print_font, render, PdfError};
 use super::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
     CommissionEntry, Decision, EntryKind, HandoverOutcome, LedgerError, LedgerException,
-    LedgerPage, LedgerTotals, NewPeriod, PointSettlement, RefundOutcome, SettlementPeriod, Store,
-    Withdrawal, WithdrawalStatus,
+    LedgerPage, LedgerTotals, NewPeriod, PointSettlement, SettlementPeriod, Store, Withdrawal,
+    WithdrawalStatus,
 };
 
 #[derive(OpenApi)]
@@ -36,8 +36,9 @@ use crate::store::{
         list_withdrawals,
         approve_withdrawal,
         reject_withdrawal,
-        report_handover,
-        refund_order
+        mark_paid,
+        period_export,
+        report_handover
     ),
     components(schemas(
         CommissionEntry,
@@ -52,10 +53,10 @@ use crate::store::{
         WithdrawalStatus,
         WithdrawalRequest,
         RejectRequest,
+        PaidRequest,
         HandoverReport,
         ReportedLine,
-        HandoverOutcome,
-        RefundOutcome
+        HandoverOutcome
     ))
 )]
 pub struct LedgerApi;
@@ -97,11 +98,15 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/api/platform/withdrawals/{id}/reject",
             post(reject_withdrawal::<S>),
         )
+        .route("/api/platform/withdrawals/{id}/paid", post(mark_paid::<S>))
+        .route(
+            "/api/platform/settlement-periods/{period}/export.xlsx",
+            get(period_export::<S>),
+        )
         .route(
             "/api/platform/orders/{id}/handover",
             post(report_handover::<S>),
         )
-        .route("/api/platform/orders/{id}/refund", post(refund_order::<S>))
 }
 
 impl From<LedgerError> for ApiError {
@@ -361,13 +366,12 @@ async fn list_withdrawals<S: Store>(
 ) -> Result<ApiJson<Vec<Withdrawal>>, ApiError> {
     staff.permit(Action::ViewFinance)?;
     let point = q.point.as_deref().map(point_id).transpose()?;
-    let status =
-        match q.status.as_deref() {
-            None => None,
-            Some(s) => Some(WithdrawalStatus::parse(s).ok_or_else(|| {
-                ApiError::field("status", "must be requested, approved or rejected")
-            })?),
-        };
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(WithdrawalStatus::parse(s).ok_or_else(|| {
+            ApiError::field("status", "must be requested, approved, rejected or paid")
+        })?),
+    };
     Ok(ApiJson(st.store.withdrawals(point, status).await?))
 }
 
@@ -420,6 +424,73 @@ async fn reject_withdrawal<S: Store>(
         .decide_withdrawal(id, decision, staff.id, Millis::now())
         .await?;
     Ok(ApiJson(w))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaidRequest {
+    /// The bank's (or payout provider's) reference for the transfer, 1–200 characters.
+    pub reference: String,
+}
+
+/// Marks an approved withdrawal paid, with the transfer's reference.
+#[utoipa::path(post, path = "/api/platform/withdrawals/{id}/paid", tag = "ledger",
+    params(("id" = String, Path, description = "withdrawal id")),
+    request_body = PaidRequest,
+    responses((status = 200, body = Withdrawal), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "not approved, or already paid"),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn mark_paid<S: Store>(
+    State(st): State<AppState<S>>,
+    staff: StaffAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PaidRequest>,
+) -> Result<ApiJson<Withdrawal>, ApiError> {
+    staff.permit(Action::DecideWithdrawals)?;
+    let decision = Decision::MarkPaid {
+        reference: body.reference,
+    };
+    let w = st
+        .store
+        .decide_withdrawal(id, decision, staff.id, Millis::now())
+        .await?;
+    Ok(ApiJson(w))
+}
+
+/// A closed period as an Excel workbook: one sheet with what each point was
+/// settled, one with every settled entry (amounts in yuan, two decimals).
+#[utoipa::path(get, path = "/api/platform/settlement-periods/{period}/export.xlsx",
+    tag = "ledger",
+    params(("period" = String, Path, description = "settlement period id")),
+    responses((status = 200,
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        body = String),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn period_export<S: Store>(
+    State(st): State<AppState<S>>,
+    staff: StaffAuth,
+    Path(period): Path<String>,
+) -> Result<Response, ApiError> {
+    staff.permit(Action::ViewFinance)?;
+    let (p, statements) = st.store.period_statements(period).await?;
+    let bytes = super::xlsx::period_workbook(&p, &statements)
+        .map_err(|e| ApiError::Internal(format!("writing the workbook: {e}")))?;
+    let name = format!("settlement-{}-{}.xlsx", p.first_day, p.last_day);
+    Ok((
+        [
+            (header::CONTENT_TYPE, super::xlsx::CONTENT_TYPE.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -485,28 +556,5 @@ async fn report_handover<S: Store>(
     let device = body.device.unwrap_or_else(|| format!("staff:{}", staff.id));
     Ok(ApiJson(
         st.store.record_handover(order, request, at, device).await?,
-    ))
-}
-
-/// Refunds an order after shipment: marks it refunded and takes back the
-/// commission not yet settled (settled commission is kept as an exception).
-/// Before shipment it is refused (422): cancel the order instead.
-#[utoipa::path(post, path = "/api/platform/orders/{id}/refund", tag = "ledger",
-    params(("id" = String, Path, description = "order id")),
-    responses((status = 200, body = RefundOutcome), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("bearer" = [])))]
-async fn refund_order<S: Store>(
-    State(st): State<AppState<S>>,
-    staff: StaffAuth,
-    Path(id): Path<String>,
-) -> Result<ApiJson<RefundOutcome>, ApiError> {
-    staff.permit(Action::RefundOrder)?;
-    let order = order_id(&id)?;
-    let payments = st.consumer.payments.clone();
-    Ok(ApiJson(
-        st.store
-            .record_refund(order, Millis::now(), payments)
-            .await?,
     ))
 }

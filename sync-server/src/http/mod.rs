@@ -6,6 +6,7 @@
 //! and `openapi` only put them together.
 
 pub mod auth;
+mod claims;
 pub mod consumer;
 mod devices;
 mod error;
@@ -15,11 +16,14 @@ mod ledger;
 pub mod limits;
 mod metrics;
 mod ops;
+mod orders;
 pub mod platform;
 mod promoters;
+mod reports;
 pub mod sync;
 mod sync_pulls;
 pub mod waves;
+mod xlsx;
 
 use std::sync::Arc;
 
@@ -95,6 +99,9 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(ops::routes())
         .merge(consumer::routes())
         .merge(ledger::routes())
+        .merge(orders::routes())
+        .merge(claims::routes())
+        .merge(reports::routes())
         .merge(waves::routes())
         .merge(platform::routes())
         .merge(devices::routes())
@@ -125,6 +132,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ops::OpsApi::openapi();
     doc.merge(consumer::ConsumerApi::openapi());
     doc.merge(ledger::LedgerApi::openapi());
+    doc.merge(orders::OrdersApi::openapi());
+    doc.merge(claims::ClaimsApi::openapi());
+    doc.merge(reports::ReportsApi::openapi());
     doc.merge(waves::WavesApi::openapi());
     doc.merge(platform::PlatformApi::openapi());
     doc.merge(devices::DevicesApi::openapi());

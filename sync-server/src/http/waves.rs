@@ -18,7 +18,8 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
-    DeliverySheet, Store, WaveDeliverySheets, WaveInfo, WavePurchaseOrders, WaveSummary,
+    DeliverySheet, Store, WaveDeliveries, WaveDeliverySheets, WaveInfo, WavePurchaseOrders,
+    WaveSummary,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +29,7 @@ use crate::store::{
         list_waves,
         purchase_orders,
         delivery_sheets,
+        deliveries,
         purchase_order_pdf,
         delivery_sheet_pdf
     ),
@@ -48,6 +50,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route(
             &format!("{REGION}/waves/{{day}}/delivery-sheets"),
             get(delivery_sheets::<S>),
+        )
+        .route(
+            &format!("{REGION}/waves/{{day}}/deliveries"),
+            get(deliveries::<S>),
         )
         // The router cannot match `{supplier}.pdf` inside one segment, so the
         // handlers take the whole file name and insist on the `.pdf`.
@@ -170,6 +176,26 @@ async fn delivery_sheets<S: Store>(
     staff.permit(Action::ViewBusiness)?;
     day("day", &d)?;
     Ok(Json(st.store.wave_delivery_sheets(region, d).await?))
+}
+
+/// What came back from the counters: for each point of the wave, who accepted
+/// the delivery and when, and every line as counted (short or damaged first,
+/// with the counter's note).
+#[utoipa::path(get, path = "/api/platform/regions/{region}/waves/{day}/deliveries",
+    tag = "waves",
+    params(("region" = String, Path, description = "region id"),
+        ("day" = String, Path, description = "delivery day, YYYY-MM-DD")),
+    responses((status = 200, body = WaveDeliveries), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "unknown region or wave not cut off")),
+    security(("bearer" = [])))]
+async fn deliveries<S: Store>(
+    State(st): State<AppState<S>>,
+    staff: StaffAuth,
+    Path((region, d)): Path<(String, String)>,
+) -> Result<Json<WaveDeliveries>, ApiError> {
+    staff.permit(Action::ViewBusiness)?;
+    day("day", &d)?;
+    Ok(Json(st.store.wave_deliveries(region, d).await?))
 }
 
 /// One supplier's purchase order as PDF.

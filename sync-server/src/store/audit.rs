@@ -132,6 +132,23 @@ pub trait AuditStore {
     ) -> impl Future<Output = Result<AuditPage, StoreError>> + Send;
 }
 
+/// The actor for a staff id as stored (its display name), or the id itself for
+/// one that is not a staff account (a device filing a withdrawal).
+pub(super) fn actor_named(conn: &Connection, id: &str) -> Result<Actor, StoreError> {
+    let name: Option<String> = conn
+        .prepare_cached("SELECT name FROM staff WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    Ok(Actor {
+        id: id.to_string(),
+        name: name.unwrap_or_else(|| id.to_string()),
+    })
+}
+
 /// Appends an entry inside the caller's writer job.
 pub(super) fn append_audit(
     conn: &Connection,

@@ -45,7 +45,7 @@ impl DocCache {
         }
     }
 
-    /// The document for `key`, loaded from its chunks, or `None` if it has none.
+    /// The document for `key`, from the cache or its chunks; `None` if it has none.
     pub fn get(
         &mut self,
         conn: &Connection,
@@ -53,26 +53,9 @@ impl DocCache {
     ) -> Result<Option<&mut PointDayDoc>, StoreError> {
         self.touched.insert(key.to_string());
         if !self.docs.contains(key) {
-            let mut stmt = conn
-                .prepare_cached("SELECT bytes FROM doc_chunks WHERE doc_key = ?1 ORDER BY seq")?;
-            let mut rows = stmt.query([key])?;
-            let mut bytes = Vec::new();
-            while let Some(r) = rows.next()? {
-                bytes.extend_from_slice(r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
-            }
-            if bytes.is_empty() {
+            let Some(doc) = load_document(conn, key)? else {
                 return Ok(None);
-            }
-            // automerge has panicked on hostile input before; a panic here would stop
-            // the writer, and every order with it. The bytes are ours, so a panic means
-            // a corrupt document: refused with its key, the other documents unharmed.
-            let loaded = catch_unwind(AssertUnwindSafe(|| {
-                PointDayDoc::load(&bytes).map_err(Box::new)
-            }))
-            .map_err(|_| {
-                StoreError::Internal(format!("document {key}: automerge panicked loading it"))
-            })?;
-            let doc = loaded.map_err(|e| StoreError::from(*e))?;
+            };
             self.docs.put(key.to_string(), doc);
         }
         Ok(self.docs.get_mut(key))
@@ -129,6 +112,32 @@ impl DocCache {
         self.facts.clear();
         self.touched.clear();
     }
+}
+
+/// The document for `key` read from its chunks (the writer's cache, or a reader
+/// that shows a day), or `None` if it has none.
+pub(super) fn load_document(
+    conn: &Connection,
+    key: &str,
+) -> Result<Option<PointDayDoc>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT bytes FROM doc_chunks WHERE doc_key = ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([key])?;
+    let mut bytes = Vec::new();
+    while let Some(r) = rows.next()? {
+        bytes.extend_from_slice(r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?);
+    }
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    // automerge has panicked on hostile input before; a panic here would stop the
+    // writer, and every order with it. The bytes are ours, so a panic means a
+    // corrupt document: refused with its key, the other documents unharmed.
+    let loaded = catch_unwind(AssertUnwindSafe(|| {
+        PointDayDoc::load(&bytes).map_err(Box::new)
+    }))
+    .map_err(|_| StoreError::Internal(format!("document {key}: automerge panicked loading it")))?;
+    Ok(Some(loaded.map_err(|e| StoreError::from(*e))?))
 }
 
 #[cfg(test)]

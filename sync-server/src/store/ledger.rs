@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::payments::Payments;
-use super::StoreError;
+use super::{Actor, StaffRequest, StoreError};
+use linli_core::refund::RefundLineAsk;
 
 /// How many entries one pull answers at most; the caller asks again for the rest.
 pub const PULL_LIMIT: usize = 1_000;
@@ -147,6 +148,18 @@ pub struct LedgerException {
     /// Set once the point's counter marked this conflict handled: what the
     /// leader did there. Staff still decide; the exception stays listed.
     pub handled_at_counter: Option<CounterHandling>,
+    /// Set once staff closed it: who, when and why. A closed exception is kept.
+    pub closed: Option<ExceptionClosure>,
+}
+
+/// Staff's closing of an exception.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExceptionClosure {
+    #[schema(value_type = i64)]
+    pub at: Millis,
+    pub by: String,
+    pub by_name: String,
+    pub resolution: String,
 }
 
 /// A leader's "handled" on a conflict, as the counter synced it.
@@ -166,6 +179,8 @@ pub const SETTLED_NOT_REVERSED: &str = "settled_not_reversed";
 /// More handed over than ordered (two devices handed over the same goods, or a
 /// handover named a line the order does not have), found when devices sync.
 pub const DUPLICATE_HANDOVER: &str = "duplicate_handover";
+/// A short delivery line took units from the order (its claim is in the queue).
+pub const SHORT_DELIVERY: &str = "short_delivery";
 
 /// What a handover report did to the ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -180,17 +195,66 @@ pub struct HandoverOutcome {
     pub exception: Option<LedgerException>,
 }
 
+/// A refund to make: the whole of what is left of an order, or some units of
+/// some lines (`linli_core::refund`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRefund {
+    pub order: OrderId,
+    /// `None`: everything not yet refunded.
+    pub lines: Option<Vec<RefundLineAsk>>,
+    pub reason: String,
+    /// The after-sale claim this refund decides, if any.
+    pub claim: Option<String>,
+    pub by: Actor,
+    /// The staff member's keyed request: a retry answers the first refund and
+    /// reaches the provider under the same refund id.
+    pub request: Option<StaffRequest>,
+    pub at: Millis,
+}
+
+impl NewRefund {
+    pub fn whole(order: OrderId, at: Millis, by: Actor) -> Self {
+        NewRefund {
+            order,
+            lines: None,
+            reason: String::new(),
+            claim: None,
+            by,
+            request: None,
+            at,
+        }
+    }
+}
+
+/// One line of a refund as it was made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundedLine {
+    pub sku: String,
+    pub name: String,
+    pub qty: u32,
+    #[schema(value_type = i64)]
+    pub amount: Fen,
+}
+
 /// What a refund did to the ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RefundOutcome {
     pub order: String,
     pub point: String,
+    /// The refund's id (`None` when there was nothing left to refund).
+    pub refund: Option<String>,
+    /// The lines' money given back by this refund, fen.
+    #[schema(value_type = i64)]
+    pub amount: Fen,
+    pub lines: Vec<RefundedLine>,
+    /// True when nothing of the order is left to refund after this one.
+    pub order_refunded: bool,
     pub reversed: Vec<CommissionEntry>,
     /// Commission of this order that was already settled and so not taken back.
     #[schema(value_type = i64)]
     pub not_reversed: Fen,
     pub exception: Option<LedgerException>,
-    /// True when the order had been refunded before this call.
+    /// True when the order had been refunded in full before this call.
     pub already_refunded: bool,
     /// Money given back to the consumer through the payment provider by this call
     /// (zero for pay at pickup, or when it had been refunded before).
@@ -270,6 +334,8 @@ pub enum WithdrawalStatus {
     Requested,
     Approved,
     Rejected,
+    /// Approved, and the money has left: finance recorded the bank's reference.
+    Paid,
 }
 
 impl WithdrawalStatus {
@@ -278,6 +344,7 @@ impl WithdrawalStatus {
             WithdrawalStatus::Requested => "requested",
             WithdrawalStatus::Approved => "approved",
             WithdrawalStatus::Rejected => "rejected",
+            WithdrawalStatus::Paid => "paid",
         }
     }
 
@@ -286,6 +353,7 @@ impl WithdrawalStatus {
             "requested" => Some(WithdrawalStatus::Requested),
             "approved" => Some(WithdrawalStatus::Approved),
             "rejected" => Some(WithdrawalStatus::Rejected),
+            "paid" => Some(WithdrawalStatus::Paid),
             _ => None,
         }
     }
@@ -306,13 +374,24 @@ pub struct Withdrawal {
     pub decided_by: Option<String>,
     /// Why it was rejected.
     pub reason: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    pub paid_at: Option<Millis>,
+    pub paid_by: Option<String>,
+    /// The bank's (or payout provider's) reference for the transfer.
+    pub paid_reference: Option<String>,
 }
 
 /// Finance's answer to a withdrawal request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
     Approve,
-    Reject { reason: String },
+    Reject {
+        reason: String,
+    },
+    /// An approved payout has been transferred.
+    MarkPaid {
+        reference: String,
+    },
 }
 
 /// Why the ledger said no, beyond the storage errors every store has.
@@ -347,16 +426,16 @@ pub trait LedgerStore {
         at: Millis,
         device: String,
     ) -> impl Future<Output = Result<HandoverOutcome, LedgerError>> + Send;
-    /// Marks a shipped order refunded (its point-day document too; a cancelled
-    /// order stays cancelled) and reverses every accrued line not yet settled;
-    /// settled commission is not taken back but kept as an exception. Calling it
-    /// again reverses nothing more. Before shipment, a cancel is the way
-    /// (`NotShipped`). A charge made online is given back through `payments`
-    /// first; a provider that refuses leaves everything as it was.
+    /// Refunds a shipped order, whole or by line (`linli_core::refund::plan_refund`):
+    /// the lines' money goes back through `payments` first (a provider that refuses
+    /// leaves everything as it was), the commission of refunded units that were
+    /// handed over is reversed where not yet settled (settled commission is kept as
+    /// an exception), and once nothing is left the order is refunded (its point-day
+    /// document too). Audited. A whole refund of an order with nothing left changes
+    /// nothing (`already_refunded`). Before shipment, a cancel is the way (`NotShipped`).
     fn record_refund(
         &self,
-        order: OrderId,
-        at: Millis,
+        refund: NewRefund,
         payments: Arc<dyn Payments>,
     ) -> impl Future<Output = Result<RefundOutcome, LedgerError>> + Send;
     /// The point's entries after `version` (at most `PULL_LIMIT`).
@@ -390,6 +469,12 @@ pub trait LedgerStore {
         period: String,
         point: PointId,
     ) -> impl Future<Output = Result<PointStatement, LedgerError>> + Send;
+    /// The period and every settled point's statement, for its Excel export (read
+    /// on the readers in one go).
+    fn period_statements(
+        &self,
+        period: String,
+    ) -> impl Future<Output = Result<(SettlementPeriod, Vec<PointStatement>), LedgerError>> + Send;
     /// Asks for a payout of at most the settled, not yet withdrawn or requested balance.
     fn request_withdrawal(
         &self,
@@ -422,6 +507,7 @@ mod tests {
     fn exception_kinds_use_the_cores_conflict_names() {
         assert_eq!(HANDED_OVER_WHEN_VOID, Conflict::HandedOverWhenVoid.as_str());
         assert_eq!(DUPLICATE_HANDOVER, Conflict::DuplicateHandover.as_str());
+        assert_eq!(SHORT_DELIVERY, Conflict::ShortDelivery.as_str());
     }
 
     #[test]
@@ -438,10 +524,11 @@ mod tests {
             WithdrawalStatus::Requested,
             WithdrawalStatus::Approved,
             WithdrawalStatus::Rejected,
+            WithdrawalStatus::Paid,
         ] {
             assert_eq!(WithdrawalStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(EntryKind::parse("bonus"), None);
-        assert_eq!(WithdrawalStatus::parse("paid"), None);
+        assert_eq!(WithdrawalStatus::parse("cancelled"), None);
     }
 }

@@ -52,6 +52,14 @@ impl Filter {
         self
     }
 
+    /// A fixed condition of our own (no caller text in it) when `on`.
+    pub fn when(mut self, on: bool, sql: &'static str) -> Self {
+        if on {
+            self.parts.push(sql.to_string());
+        }
+        self
+    }
+
     /// Free-text search: any of `exact` equals the text, or any of `prefix`
     /// starts with it, or any of `contains` contains it (LIKE with the text's
     /// own `%` and `_` escaped). Blank text filters nothing.

@@ -4,6 +4,7 @@
 //! a store only makes them atomic and durable.
 
 mod audit;
+mod claims;
 mod consumer;
 mod device;
 mod doc_cache;
@@ -11,19 +12,25 @@ mod durability;
 mod enrollment_code;
 mod ledger;
 mod listing;
+mod orders;
 mod payments;
 mod platform;
 mod platform_store;
 mod projection;
 mod pull;
 mod readers;
+mod reports;
 mod sqlite;
 mod sqlite_audit;
+mod sqlite_claims;
 mod sqlite_consumer;
 mod sqlite_device;
 mod sqlite_ledger;
+mod sqlite_orders;
 mod sqlite_platform;
 mod sqlite_pull;
+mod sqlite_refund;
+mod sqlite_reports;
 mod sqlite_staff;
 mod sqlite_sync;
 mod sqlite_wave;
@@ -43,6 +50,11 @@ use linli_core::time::Millis;
 use serde::{Deserialize, Serialize};
 
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditPage, AuditRecord, AuditStore};
+pub use claims::{
+    Claim, ClaimDecision, ClaimDesk, ClaimFilter, ClaimLine, ClaimPage, ClaimPhoto, ClaimVerdict,
+    ExceptionClose, ExceptionFilter, ExceptionItem, ExceptionPage, Said, CLAIM_SOURCES,
+    CLAIM_STATUSES, EXCEPTION_KINDS,
+};
 pub use consumer::{
     CatalogItem, ConsumerAccount, ConsumerOrder, ConsumerOrderLine, ConsumerOrderStatus,
     ConsumerStore, PointPlace,
@@ -53,10 +65,14 @@ pub use device::{
     MAX_CODE_VALID_FOR_MS,
 };
 pub use ledger::{
-    CommissionEntry, Decision, EntryKind, HandoverOutcome, LedgerError, LedgerException,
-    LedgerPage, LedgerStore, LedgerTotals, NewPeriod, PointSettlement, PointStatement,
-    RefundOutcome, SettlementPeriod, StatementRow, Withdrawal, WithdrawalStatus,
-    DUPLICATE_HANDOVER, HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
+    CommissionEntry, Decision, EntryKind, ExceptionClosure, HandoverOutcome, LedgerError,
+    LedgerException, LedgerPage, LedgerStore, LedgerTotals, NewPeriod, NewRefund, PointSettlement,
+    PointStatement, RefundOutcome, RefundedLine, SettlementPeriod, StatementRow, Withdrawal,
+    WithdrawalStatus, DUPLICATE_HANDOVER, HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
+};
+pub use orders::{
+    HandedLine, HandoverRecord, OrderClaim, OrderDesk, OrderDetail, OrderFilter, OrderLineState,
+    OrderPage, OrderSummary, PaymentMovement, RefundLineRecord, RefundRecord, StaffCancel,
 };
 pub use payments::{
     ChargeRequest, PayAtPickup, PaymentError, PaymentReceipt, Payments, TestProvider,
@@ -68,6 +84,7 @@ pub use platform_store::{
     Route, RoutePage, RouteStop, SaleWindowBody, Supplier, SupplierPage, MAX_PAGE,
 };
 pub use pull::PullStore;
+pub use reports::{PointSums, Queues, ReportStore, SalesBy, SalesRow, UncollectedDay};
 pub use sqlite::SqliteStore;
 pub use staff::{
     NewStaff, StaffChange, StaffLoginError, StaffMember, StaffStore, MAX_PASSWORD_CHARS,
@@ -75,8 +92,9 @@ pub use staff::{
 pub use staff_request::{valid_key, StaffRequest, MAX_KEY_CHARS};
 pub use team::{normalize_referral_code, NewPromoter, Promoter, TeamStore};
 pub use wave::{
-    DeliverySheet, DeliveryStop, PurchaseOrder, PurchaseOrderLine, RegionCutoff, RouteRef,
-    SheetLine, SupplierRef, WaveDeliverySheets, WaveInfo, WavePurchaseOrders, WaveStore,
+    CountedLine, DeliverySheet, DeliveryStop, PointDelivery, PurchaseOrder, PurchaseOrderLine,
+    RegionCutoff, RouteRef, SheetLine, SupplierRef, WaveDeliveries, WaveDeliverySheets, WaveInfo,
+    WavePurchaseOrders, WaveStore,
 };
 pub use writer::PULL_CHANGE_PREFIX;
 
@@ -199,11 +217,14 @@ pub struct WaveSummary {
 /// What the platform logic needs from storage. Every method is one atomic step.
 pub trait Store:
     AuditStore
+    + ClaimDesk
     + ConsumerStore
     + DeviceStore
     + LedgerStore
+    + OrderDesk
     + PlatformStore
     + PullStore
+    + ReportStore
     + StaffStore
     + TeamStore
     + WaveStore

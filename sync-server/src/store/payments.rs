@@ -4,7 +4,9 @@
 //! what it answered in `payments`, so a declined charge leaves no order and no
 //! reserved stock, and a cancelled order's refund is on file with the cancellation.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use linli_core::ids::{ConsumerId, OrderId};
 use linli_core::money::Fen;
@@ -43,11 +45,17 @@ pub trait Payments: Send + Sync + 'static {
     fn method(&self) -> PaymentMethod;
     /// Charges for a new order. `None`: nothing was charged (pay at pickup).
     fn charge(&self, request: &ChargeRequest) -> Result<Option<PaymentReceipt>, PaymentError>;
-    /// Gives back a charge in full. `None`: nothing to give back.
+    /// Gives back `amount` of a charge (all of it or part). `refund` names this
+    /// refund to the provider, which honours one refund per name: asked again
+    /// (a retry after a crash) it answers the first refund, moving no more money
+    /// — how a real provider's refund number (e.g. `out_refund_no`) works.
+    /// `None`: nothing to give back (nothing was charged online).
     fn refund(
         &self,
         order: OrderId,
         charge: &PaymentReceipt,
+        amount: Fen,
+        refund: &str,
     ) -> Result<Option<PaymentReceipt>, PaymentError>;
 }
 
@@ -68,6 +76,8 @@ impl Payments for PayAtPickup {
         &self,
         _: OrderId,
         _: &PaymentReceipt,
+        _: Fen,
+        _: &str,
     ) -> Result<Option<PaymentReceipt>, PaymentError> {
         Ok(None)
     }
@@ -79,6 +89,15 @@ impl Payments for PayAtPickup {
 pub struct TestProvider {
     decline_next: AtomicU32,
     serial: AtomicU64,
+    /// Refunds made, by the caller's name for each, and what each charge has
+    /// given back: a provider refuses to give back more than it took.
+    refunds: Mutex<TestRefunds>,
+}
+
+#[derive(Debug, Default)]
+struct TestRefunds {
+    by_name: HashMap<String, PaymentReceipt>,
+    given_back: HashMap<String, Fen>,
 }
 
 impl TestProvider {
@@ -89,6 +108,11 @@ impl TestProvider {
     /// Declines the next `n` charges (each as if the card were refused).
     pub fn decline_next_charges(&self, n: u32) {
         self.decline_next.store(n, Ordering::SeqCst);
+    }
+
+    /// How many distinct refunds moved money (a replayed one does not count).
+    pub fn refunds_made(&self) -> usize {
+        self.refunds.lock().map_or(0, |r| r.by_name.len())
     }
 
     fn reference(&self, kind: &str) -> String {
@@ -124,11 +148,35 @@ impl Payments for TestProvider {
         &self,
         _: OrderId,
         charge: &PaymentReceipt,
+        amount: Fen,
+        refund: &str,
     ) -> Result<Option<PaymentReceipt>, PaymentError> {
-        Ok(Some(PaymentReceipt {
+        let mut r = self
+            .refunds
+            .lock()
+            .map_err(|_| PaymentError::Provider("the test provider's books are poisoned".into()))?;
+        if let Some(first) = r.by_name.get(refund) {
+            return Ok(Some(first.clone()));
+        }
+        let given = r
+            .given_back
+            .get(&charge.reference)
+            .copied()
+            .unwrap_or(Fen::ZERO);
+        if given + amount > charge.amount {
+            return Err(PaymentError::Declined(format!(
+                "a refund of {amount} would give back more than the charge of {}",
+                charge.amount
+            )));
+        }
+        let receipt = PaymentReceipt {
             reference: self.reference("refund"),
-            amount: charge.amount,
-        }))
+            amount,
+        };
+        r.given_back
+            .insert(charge.reference.clone(), given + amount);
+        r.by_name.insert(refund.to_string(), receipt.clone());
+        Ok(Some(receipt))
     }
 }
 
@@ -152,9 +200,25 @@ mod tests {
         assert!(p.charge(&request()).is_err());
         let ok = p.charge(&request()).unwrap().unwrap();
         assert_eq!(ok.amount, Fen(2_390));
-        let back = p.refund(OrderId::new(), &ok).unwrap().unwrap();
-        assert_eq!(back.amount, ok.amount);
+        let back = p
+            .refund(OrderId::new(), &ok, Fen(390), "r1")
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.amount, Fen(390));
         assert_ne!(back.reference, ok.reference);
+        // The same refund asked again moves nothing more; more than is left is refused.
+        assert_eq!(
+            p.refund(OrderId::new(), &ok, Fen(390), "r1")
+                .unwrap()
+                .unwrap(),
+            back
+        );
+        assert!(p.refund(OrderId::new(), &ok, Fen(2_001), "r2").is_err());
+        assert!(p
+            .refund(OrderId::new(), &ok, Fen(2_000), "r3")
+            .unwrap()
+            .is_some());
+        assert_eq!(p.refunds_made(), 2);
     }
 
     #[test]
@@ -164,6 +228,11 @@ mod tests {
             amount: Fen(1),
         };
         assert_eq!(PayAtPickup.charge(&request()).unwrap(), None);
-        assert_eq!(PayAtPickup.refund(OrderId::new(), &receipt).unwrap(), None);
+        assert_eq!(
+            PayAtPickup
+                .refund(OrderId::new(), &receipt, Fen(1), "r")
+                .unwrap(),
+            None
+        );
     }
 }

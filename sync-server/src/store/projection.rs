@@ -1,6 +1,6 @@
 //! Projections of a point-day's facts that the admin's lists filter on: each
 //! order's derived status and conflicts (`orders.status`, `orders.conflicts`,
-//! `orders.picked_up_at`) and what the point's counter reported of the delivery
+//! `orders.picked_up_at`, the latest handover) and what the point's counter reported of the delivery
 //! (`delivery_results`, `delivery_result_lines`). Both come from
 //! `linli_core::status::derive_day` — the same rule the counter runs — and are
 //! written in the job that changed the facts, so they are never behind them.
@@ -26,9 +26,9 @@ fn project_orders(conn: &Connection, facts: &PointDay, view: &DayView) -> Result
     )?;
     for (id, o) in &view.orders {
         let conflicts: Vec<&str> = o.conflicts.iter().map(|c| c.as_str()).collect();
-        let picked_up_at = (o.status == linli_core::status::OrderStatus::PickedUp)
-            .then(|| o.handovers.iter().map(|h| h.at.0).max())
-            .flatten();
+        // The latest handover: when the consumer received goods (claims' return
+        // windows run from it).
+        let picked_up_at = o.handovers.iter().map(|h| h.at.0).max();
         update.execute(params![
             id.to_string(),
             o.status.as_str(),

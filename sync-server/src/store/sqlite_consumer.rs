@@ -131,7 +131,7 @@ struct OrderRow {
 const ORDER_COLUMNS: &str =
     "o.id, o.number, o.point_id, p.name, p.region_id, o.day, o.placed_at, o.paid, o.payment,
      o.points_earned, o.code, o.cancelled_at, o.refunded_at,
-     (SELECT amount FROM payments y WHERE y.order_id = o.id AND y.kind = 'refund')
+     (SELECT sum(amount) FROM payment_movements y WHERE y.order_id = o.id AND y.kind = 'refund')
      FROM orders o JOIN points p ON p.id = o.point_id";
 
 fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, OrderRow)> {
@@ -267,25 +267,27 @@ fn view(
     })
 }
 
+/// Keeps a provider's movement: the charge (`refund` None) or one refund.
 fn record(
     conn: &Connection,
     order: OrderId,
-    kind: &str,
+    refund: Option<&str>,
     provider: &str,
     receipt: &PaymentReceipt,
     at: Millis,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO payments (order_id, kind, provider, reference, amount, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO payment_movements (order_id, kind, provider, reference, amount, at, refund_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         order.to_string(),
-        kind,
+        if refund.is_some() { "refund" } else { "charge" },
         provider,
         receipt.reference,
         receipt.amount.0,
-        at.0
+        at.0,
+        refund
     ])?;
     Ok(())
 }
@@ -312,7 +314,7 @@ fn place_paid(
         record(
             conn,
             placed.id,
-            "charge",
+            None,
             payments.method().as_str(),
             &receipt,
             at,
@@ -321,22 +323,27 @@ fn place_paid(
     Ok(placed)
 }
 
-/// Gives back the order's online charge through `payments` and records the refund.
-/// `None` when nothing was charged (pay at pickup) or the provider had nothing to give
-/// back; the cancel before shipment and the refund after it both come here.
+/// Gives back up to `amount` of the order's online charge through `payments` as
+/// the refund named `refund`, and records the movement: never more than the
+/// charge has left. `None` when nothing was charged (pay at pickup), nothing is
+/// left, or the provider had nothing to give back; the cancel before shipment and
+/// every refund after it come here.
 pub(super) fn refund_charge(
     conn: &Connection,
     id: OrderId,
+    amount: Fen,
+    refund: &str,
     at: Millis,
     payments: &dyn Payments,
 ) -> Result<Option<Fen>, StoreError> {
     let charge: Option<(String, String, i64)> = conn
         .prepare_cached(
-            "SELECT provider, reference, amount FROM payments WHERE order_id = ?1 AND kind = 'charge'",
+            "SELECT provider, reference, amount FROM payment_movements
+             WHERE order_id = ?1 AND kind = 'charge'",
         )?
         .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let Some((provider, reference, amount)) = charge else {
+    let Some((provider, reference, charged)) = charge else {
         return Ok(None);
     };
     if provider != payments.method().as_str() {
@@ -344,14 +351,27 @@ pub(super) fn refund_charge(
             "order {id} was charged through {provider}, which is not the configured provider"
         )));
     }
+    let given_back: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(amount), 0) FROM payment_movements
+             WHERE order_id = ?1 AND kind = 'refund'",
+        )?
+        .query_row([id.to_string()], |r| r.get(0))?;
+    let give = Fen(amount.0.min(charged - given_back));
+    if give <= Fen::ZERO {
+        return Ok(None);
+    }
     let receipt = PaymentReceipt {
         reference,
-        amount: Fen(amount),
+        amount: Fen(charged),
     };
-    let Some(back) = payments.refund(id, &receipt).map_err(payment_refused)? else {
+    let Some(back) = payments
+        .refund(id, &receipt, give, refund)
+        .map_err(payment_refused)?
+    else {
         return Ok(None);
     };
-    record(conn, id, "refund", &provider, &back, at)?;
+    record(conn, id, Some(refund), &provider, &back, at)?;
     Ok(Some(back.amount))
 }
 
@@ -363,29 +383,74 @@ fn cancel(
     at: Millis,
     payments: &dyn Payments,
 ) -> Result<ConsumerOrder, StoreError> {
+    own_order(conn, consumer, id)?;
+    cancel_order(conn, docs, id, at, payments)?;
     let row = own_order(conn, consumer, id)?;
-    if row.cancelled_at.is_some() || row.refunded_at.is_some() {
-        return view(conn, docs, &mut Derived::new(), row);
+    view(conn, docs, &mut Derived::new(), row)
+}
+
+/// Cancels an order before shipment, for its consumer or for staff: its stock and
+/// points come back, an online charge is given back in full, and its point-day
+/// document says so. False when it was already cancelled or refunded (nothing
+/// changes); refused once its wave is frozen.
+pub(super) fn cancel_order(
+    conn: &Connection,
+    docs: &mut DocCache,
+    id: OrderId,
+    at: Millis,
+    payments: &dyn Payments,
+) -> Result<bool, StoreError> {
+    let order = id.to_string();
+    let (point, region, day, consumer, points_earned, cancelled_at, refunded_at): (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+    ) = conn
+        .prepare_cached(
+            "SELECT o.point_id, p.region_id, o.day, o.consumer_id, o.points_earned,
+                o.cancelled_at, o.refunded_at
+             FROM orders o JOIN points p ON p.id = o.point_id WHERE o.id = ?1",
+        )?
+        .query_row([&order], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("order {id}")))?;
+    if cancelled_at.is_some() || refunded_at.is_some() {
+        return Ok(false);
     }
-    if wave_frozen(conn, &row.region, &row.day)? {
+    if wave_frozen(conn, &region, &day)? {
         return Err(StoreError::AlreadyShipped(id));
     }
-    let order = id.to_string();
     conn.prepare_cached(
         "UPDATE products SET stock = stock + l.qty FROM order_lines l
          WHERE l.order_id = ?1 AND products.sku = l.sku",
     )?
     .execute([&order])?;
     conn.prepare_cached("UPDATE consumers SET points = max(points - ?2, 0) WHERE id = ?1")?
-        .execute(params![consumer.to_string(), row.points_earned])?;
+        .execute(params![consumer, points_earned])?;
 
-    let refunded = refund_charge(conn, id, at, payments)?.is_some();
+    // One name per order for the provider: a cancel is refunded once.
+    let refund = format!("cancel-{order}");
+    let refunded = refund_charge(conn, id, Fen(i64::MAX), &refund, at, payments)?.is_some();
     conn.prepare_cached(
         "UPDATE orders SET cancelled_at = ?2, refunded_at = CASE WHEN ?3 THEN ?2 END WHERE id = ?1",
     )?
     .execute(params![order, at.0, refunded])?;
 
-    let key = format!("{}/{}", row.point, row.day);
+    let key = format!("{point}/{day}");
     let doc = docs
         .get(conn, &key)?
         .ok_or_else(|| StoreError::Internal(format!("order without a document: {key}")))?;
@@ -395,8 +460,7 @@ fn cancel(
     }
     project_day(conn, &doc.facts()?)?;
     store_changes(conn, &key, doc, false)?;
-    let row = own_order(conn, consumer, id)?;
-    view(conn, docs, &mut Derived::new(), row)
+    Ok(true)
 }
 
 impl ConsumerStore for SqliteStore {

@@ -19,27 +19,27 @@ use linli_core::sync::PullKind;
 use linli_core::time::Millis;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::audit::{actor_named, append_audit, AuditRecord};
 use super::ledger::{
-    CommissionEntry, CounterHandling, Decision, EntryKind, HandoverOutcome, LedgerError,
-    LedgerException, LedgerPage, LedgerStore, LedgerTotals, NewPeriod, PointSettlement,
-    PointStatement, RefundOutcome, SettlementPeriod, StatementRow, Withdrawal, WithdrawalStatus,
-    HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
+    CommissionEntry, CounterHandling, Decision, EntryKind, ExceptionClosure, HandoverOutcome,
+    LedgerError, LedgerException, LedgerPage, LedgerStore, LedgerTotals, NewPeriod, NewRefund,
+    PointSettlement, PointStatement, RefundOutcome, SettlementPeriod, StatementRow, Withdrawal,
+    WithdrawalStatus, HANDED_OVER_WHEN_VOID, PULL_LIMIT,
 };
 use super::payments::Payments;
-use super::projection::project_day;
 use super::sqlite::stored_order_lines;
-use super::sqlite_consumer::refund_charge;
-use super::writer::{optional, pull_changed, store_changes, DocCache};
+use super::sqlite_refund::refund_job;
+use super::writer::{optional, pull_changed, DocCache};
 use super::{SqliteStore, StoreError};
 
 /// A "no" decided before the job wrote anything (see the module doc).
-enum Refusal {
+pub(super) enum Refusal {
     OverBalance { asked: Fen, available: Fen },
     AlreadyDecided { id: String, status: &'static str },
     NotShipped(OrderId),
 }
 
-type Job<T> = Result<Result<T, Refusal>, StoreError>;
+pub(super) type Job<T> = Result<Result<T, Refusal>, StoreError>;
 
 impl SqliteStore {
     async fn ledger_job<T, F>(&self, f: F) -> Result<T, LedgerError>
@@ -69,13 +69,13 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 }
 
 /// An order as the ledger needs it.
-struct LedgerOrder {
-    facts: OrderFacts,
-    point: String,
-    day: String,
+pub(super) struct LedgerOrder {
+    pub facts: OrderFacts,
+    pub point: String,
+    pub day: String,
 }
 
-fn load_order(conn: &Connection, id: OrderId) -> Result<LedgerOrder, StoreError> {
+pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<LedgerOrder, StoreError> {
     let row = conn
         .prepare_cached(
             "SELECT point_id, day, number, placed_at, paid, cancelled_at, refunded_at
@@ -160,21 +160,23 @@ fn load_entry(conn: &Connection, point: &str, version: u64) -> Result<Commission
 
 /// An entry about to be appended.
 #[derive(Default)]
-struct NewEntry<'a> {
-    order: Option<&'a str>,
-    sku: Option<String>,
-    qty: Option<u32>,
-    base: Fen,
-    rate: Option<Rate>,
-    amount: Fen,
-    device: Option<&'a str>,
-    period: Option<&'a str>,
-    withdrawal: Option<&'a str>,
+pub(super) struct NewEntry<'a> {
+    pub order: Option<&'a str>,
+    pub sku: Option<String>,
+    pub qty: Option<u32>,
+    pub base: Fen,
+    pub rate: Option<Rate>,
+    pub amount: Fen,
+    pub device: Option<&'a str>,
+    pub period: Option<&'a str>,
+    pub withdrawal: Option<&'a str>,
+    /// Reversals: the refund that took the commission back.
+    pub refund: Option<&'a str>,
 }
 
 /// Appends an entry under the point's next version. The writer serialises jobs, so
 /// `max + 1` cannot race; the primary key would refuse a duplicate all the same.
-fn append(
+pub(super) fn append(
     conn: &Connection,
     point: &str,
     kind: EntryKind,
@@ -189,8 +191,8 @@ fn append(
     .unwrap_or(1);
     conn.prepare_cached(
         "INSERT INTO ledger_entries (point_id, version, kind, order_id, sku, qty, base, rate,
-            amount, at, device, period_id, withdrawal_id, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            amount, at, device, period_id, withdrawal_id, recorded_at, refund_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         point,
@@ -206,13 +208,14 @@ fn append(
         e.device,
         e.period,
         e.withdrawal,
-        Millis::now().0
+        Millis::now().0,
+        e.refund
     ])?;
     pull_changed(point, PullKind::Ledger);
     load_entry(conn, point, version)
 }
 
-fn exception(r: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerException> {
+pub(super) fn exception(r: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerException> {
     Ok(LedgerException {
         id: r.get(0)?,
         point: r.get(1)?,
@@ -232,16 +235,29 @@ fn exception(r: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerException> {
             }),
             None => None,
         },
+        closed: match r.get::<_, Option<i64>>(13)? {
+            Some(at) => Some(ExceptionClosure {
+                at: Millis(at),
+                by: r.get::<_, Option<String>>(14)?.unwrap_or_default(),
+                by_name: r.get::<_, Option<String>>(16)?.unwrap_or_default(),
+                resolution: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
     })
 }
 
-const EXCEPTION_COLUMNS: &str =
+/// Read from `EXCEPTION_FROM`.
+pub(super) const EXCEPTION_FROM: &str = "ledger_exceptions x JOIN orders o ON o.id = x.order_id
+    LEFT JOIN staff cs ON cs.id = x.closed_by";
+pub(super) const EXCEPTION_COLUMNS: &str =
     "x.id, x.point_id, x.order_id, o.number, x.kind, x.detail, x.amount, x.device, x.at,
-     x.counter_note, x.counter_leader, x.counter_device, x.counter_handled_at";
+     x.counter_note, x.counter_leader, x.counter_device, x.counter_handled_at,
+     x.closed_at, x.closed_by, x.resolution, cs.name";
 
 /// Keeps a contradiction for staff: once per order and kind, the first report's
 /// facts standing; the stored one is returned either way.
-fn keep_exception(
+pub(super) fn keep_exception(
     conn: &Connection,
     order: &LedgerOrder,
     kind: &str,
@@ -268,7 +284,7 @@ fn keep_exception(
     ])?;
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {EXCEPTION_COLUMNS} FROM ledger_exceptions x JOIN orders o ON o.id = x.order_id
+            "SELECT {EXCEPTION_COLUMNS} FROM {EXCEPTION_FROM}
              WHERE x.order_id = ?1 AND x.kind = ?2"
         ))?
         .query_row(params![order.facts.id.to_string(), kind], exception)?)
@@ -396,107 +412,21 @@ pub(super) fn keep_order_exception(
     device: Option<&str>,
     at: Millis,
 ) -> Result<LedgerException, StoreError> {
-    let order = load_order(conn, id)?;
-    keep_exception(conn, &order, kind, detail, Fen::ZERO, device, at)
+    keep_order_exception_valued(conn, id, kind, detail, Fen::ZERO, device, at)
 }
 
-fn refund(
+/// The same, with the money it is about (a short delivery's goods value).
+pub(super) fn keep_order_exception_valued(
     conn: &Connection,
-    docs: &mut DocCache,
     id: OrderId,
+    kind: &str,
+    detail: String,
+    amount: Fen,
+    device: Option<&str>,
     at: Millis,
-    payments: &dyn Payments,
-) -> Job<RefundOutcome> {
+) -> Result<LedgerException, StoreError> {
     let order = load_order(conn, id)?;
-    let order_id = id.to_string();
-    let shipped = optional::<i64>(
-        conn,
-        "SELECT 1 FROM waves w JOIN points p ON p.region_id = w.region_id
-         WHERE p.id = ?1 AND w.day = ?2",
-        params![order.point, order.day],
-    )?;
-    if shipped.is_none() {
-        return Ok(Err(Refusal::NotShipped(id)));
-    }
-    let already_refunded = order.facts.refunded_at.is_some();
-    let mut paid_back = Fen::ZERO;
-    // A cancelled order was refunded by its cancel and keeps that status.
-    if !already_refunded && order.facts.cancelled_at.is_none() {
-        // The money first: a provider that refuses leaves the order as it was.
-        paid_back = refund_charge(conn, id, at, payments)?.unwrap_or(Fen::ZERO);
-        conn.prepare_cached(
-            "UPDATE orders SET refunded_at = ?2 WHERE id = ?1 AND refunded_at IS NULL",
-        )?
-        .execute(params![order_id, at.0])?;
-        // Devices learn of the refund through the point-day document, as of a cancel.
-        let key = format!("{}/{}", order.point, order.day);
-        if let Some(doc) = docs.get(conn, &key)? {
-            if doc.refund_order(id, at)? {
-                project_day(conn, &doc.facts()?)?;
-                store_changes(conn, &key, doc, false)?;
-            }
-        }
-    }
-    // Accrued lines not yet reversed, with whether a period has settled them.
-    let open: Vec<(u64, bool)> = conn
-        .prepare_cached(
-            "SELECT e.version, s.period_id IS NOT NULL FROM ledger_entries e
-             LEFT JOIN settled_entries s ON s.point_id = e.point_id AND s.version = e.version
-             WHERE e.order_id = ?1 AND e.kind = 'accrual' AND NOT EXISTS (
-                SELECT 1 FROM ledger_entries r WHERE r.order_id = e.order_id AND r.sku = e.sku
-                  AND r.kind = 'reversal')
-             ORDER BY e.version",
-        )?
-        .query_map([&order_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut outcome = RefundOutcome {
-        order: order_id.clone(),
-        point: order.point.clone(),
-        reversed: Vec::new(),
-        not_reversed: Fen::ZERO,
-        exception: None,
-        already_refunded,
-        paid_back,
-    };
-    for (version, settled) in open {
-        let accrual = load_entry(conn, &order.point, version)?;
-        if settled {
-            // Taking back paid-out money would drive the leader's total below zero.
-            outcome.not_reversed += accrual.amount;
-            continue;
-        }
-        outcome.reversed.push(append(
-            conn,
-            &order.point,
-            EntryKind::Reversal,
-            at,
-            NewEntry {
-                order: Some(&order_id),
-                sku: accrual.sku,
-                qty: accrual.qty,
-                base: accrual.base,
-                rate: accrual.rate,
-                amount: accrual.amount,
-                ..Default::default()
-            },
-        )?);
-    }
-    if outcome.not_reversed > Fen::ZERO {
-        let detail = format!(
-            "order {} was refunded after {} of its commission was settled; that part was not taken back",
-            order.facts.number, outcome.not_reversed
-        );
-        outcome.exception = Some(keep_exception(
-            conn,
-            &order,
-            SETTLED_NOT_REVERSED,
-            detail,
-            outcome.not_reversed,
-            None,
-            at,
-        )?);
-    }
-    Ok(Ok(outcome))
+    keep_exception(conn, &order, kind, detail, amount, device, at)
 }
 
 fn point_exists(conn: &Connection, point: &str) -> Result<(), StoreError> {
@@ -719,7 +649,26 @@ fn close(
             },
         )?;
     }
-    Ok(Ok(load_period(conn, &id)?))
+    let closed = load_period(conn, &id)?;
+    let paid: Fen = closed.settlements.iter().map(|s| s.amount).sum();
+    append_audit(
+        conn,
+        &actor_named(conn, &closed.closed_by)?,
+        at,
+        &AuditRecord::new(
+            "period.close",
+            "settlement_period",
+            &id,
+            format!(
+                "结算周期 {} 至 {}：{} 个网点，结算 {paid}",
+                closed.first_day,
+                closed.last_day,
+                closed.settlements.len()
+            ),
+        )
+        .states(None::<&SettlementPeriod>, Some(&closed)),
+    )?;
+    Ok(Ok(closed))
 }
 
 fn field(name: &str, reason: impl Into<String>) -> StoreError {
@@ -822,7 +771,8 @@ fn statement(conn: &Connection, period: &str, point: &str) -> Result<PointStatem
 }
 
 const WITHDRAWAL_COLUMNS: &str =
-    "id, point_id, amount, status, requested_at, requested_by, decided_at, decided_by, reason";
+    "id, point_id, amount, status, requested_at, requested_by, decided_at, decided_by, reason,
+     paid_at, paid_by, paid_reference";
 
 fn withdrawal(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Withdrawal, String)> {
     let status: String = r.get(3)?;
@@ -831,13 +781,16 @@ fn withdrawal(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Withdrawal, String)> {
             id: r.get(0)?,
             point: r.get(1)?,
             amount: Fen(r.get(2)?),
-            // Checked in `checked_withdrawal`; the schema's CHECK allows only three.
+            // Checked in `checked_withdrawal`; the schema's CHECK allows only four.
             status: WithdrawalStatus::parse(&status).unwrap_or(WithdrawalStatus::Requested),
             requested_at: Millis(r.get(4)?),
             requested_by: r.get(5)?,
             decided_at: r.get::<_, Option<i64>>(6)?.map(Millis),
             decided_by: r.get(7)?,
             reason: r.get(8)?,
+            paid_at: r.get::<_, Option<i64>>(9)?.map(Millis),
+            paid_by: r.get(10)?,
+            paid_reference: r.get(11)?,
         },
         status,
     ))
@@ -903,11 +856,10 @@ impl LedgerStore for SqliteStore {
 
     async fn record_refund(
         &self,
-        order: OrderId,
-        at: Millis,
+        refund: NewRefund,
         payments: Arc<dyn Payments>,
     ) -> Result<RefundOutcome, LedgerError> {
-        self.ledger_job(move |conn, docs| refund(conn, docs, order, at, payments.as_ref()))
+        self.ledger_job(move |conn, docs| refund_job(conn, docs, refund, payments.as_ref()))
             .await
     }
 
@@ -927,7 +879,7 @@ impl LedgerStore for SqliteStore {
             point_exists(conn, &point)?;
             let list = conn
                 .prepare_cached(&format!(
-                    "SELECT {EXCEPTION_COLUMNS} FROM ledger_exceptions x JOIN orders o ON o.id = x.order_id
+                    "SELECT {EXCEPTION_COLUMNS} FROM {EXCEPTION_FROM}
                      WHERE x.point_id = ?1 ORDER BY x.recorded_at, x.id"
                 ))?
                 .query_map([point], exception)?
@@ -992,6 +944,24 @@ impl LedgerStore for SqliteStore {
             .await
     }
 
+    async fn period_statements(
+        &self,
+        period: String,
+    ) -> Result<(SettlementPeriod, Vec<PointStatement>), LedgerError> {
+        Ok(self
+            .readers
+            .run(move |conn| {
+                let p = load_period(conn, &period)?;
+                let statements = p
+                    .settlements
+                    .iter()
+                    .map(|s| statement(conn, &period, &s.point))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((p, statements))
+            })
+            .await?)
+    }
+
     async fn request_withdrawal(
         &self,
         point: PointId,
@@ -1013,7 +983,20 @@ impl LedgerStore for SqliteStore {
             }
             let id = uuid::Uuid::now_v7().to_string();
             insert_withdrawal(conn, &id, &point, amount, &by, at)?;
-            Ok(Ok(load_withdrawal(conn, &id)?))
+            let w = load_withdrawal(conn, &id)?;
+            append_audit(
+                conn,
+                &actor_named(conn, &by)?,
+                at,
+                &AuditRecord::new(
+                    "withdrawal.request",
+                    "withdrawal",
+                    &id,
+                    format!("代网点 {point} 申请提现 {amount}"),
+                )
+                .states(None::<&Withdrawal>, Some(&w)),
+            )?;
+            Ok(Ok(w))
         })
         .await
     }
@@ -1048,33 +1031,55 @@ impl LedgerStore for SqliteStore {
         by: String,
         at: Millis,
     ) -> Result<Withdrawal, LedgerError> {
-        let reason = match &decision {
-            Decision::Approve => None,
-            Decision::Reject { reason } => {
-                let reason = reason.trim();
-                if reason.is_empty() || reason.chars().count() > 200 {
-                    return Err(invalid("reason", "must be 1–200 characters"));
-                }
-                Some(reason.to_string())
+        let text = |field: &str, t: &str| {
+            let t = t.trim();
+            if t.is_empty() || t.chars().count() > 200 {
+                Err(LedgerError::Store(StoreError::Invalid(vec![
+                    FieldError::new(field, "must be 1–200 characters").zh("须为 1–200 个字"),
+                ])))
+            } else {
+                Ok(t.to_string())
             }
+        };
+        let note = match &decision {
+            Decision::Approve => None,
+            Decision::Reject { reason } => Some(text("reason", reason)?),
+            Decision::MarkPaid { reference } => Some(text("reference", reference)?),
         };
         self.ledger_job(move |conn, _| {
             let w = load_withdrawal(conn, &id)?;
-            if w.status != WithdrawalStatus::Requested {
+            let from = match decision {
+                Decision::MarkPaid { .. } => WithdrawalStatus::Approved,
+                _ => WithdrawalStatus::Requested,
+            };
+            if w.status != from {
                 return Ok(Err(Refusal::AlreadyDecided {
                     id,
                     status: w.status.as_str(),
                 }));
             }
-            let status = match decision {
-                Decision::Approve => WithdrawalStatus::Approved,
-                Decision::Reject { .. } => WithdrawalStatus::Rejected,
+            let (status, action, verb) = match decision {
+                Decision::Approve => (WithdrawalStatus::Approved, "withdrawal.approve", "同意"),
+                Decision::Reject { .. } => {
+                    (WithdrawalStatus::Rejected, "withdrawal.reject", "驳回")
+                }
+                Decision::MarkPaid { .. } => {
+                    (WithdrawalStatus::Paid, "withdrawal.paid", "标记已打款")
+                }
             };
-            conn.prepare_cached(
-                "UPDATE withdrawals SET status = ?2, decided_at = ?3, decided_by = ?4, reason = ?5
-                 WHERE id = ?1",
-            )?
-            .execute(params![id, status.as_str(), at.0, by, reason])?;
+            if status == WithdrawalStatus::Paid {
+                conn.prepare_cached(
+                    "UPDATE withdrawals SET status = 'paid', paid_at = ?2, paid_by = ?3,
+                        paid_reference = ?4 WHERE id = ?1",
+                )?
+                .execute(params![id, at.0, by, note])?;
+            } else {
+                conn.prepare_cached(
+                    "UPDATE withdrawals SET status = ?2, decided_at = ?3, decided_by = ?4,
+                        reason = ?5 WHERE id = ?1",
+                )?
+                .execute(params![id, status.as_str(), at.0, by, note])?;
+            }
             pull_changed(&w.point, PullKind::Withdrawals);
             if status == WithdrawalStatus::Approved {
                 // The request reserved this amount, so it is still within the balance.
@@ -1090,7 +1095,20 @@ impl LedgerStore for SqliteStore {
                     },
                 )?;
             }
-            Ok(Ok(load_withdrawal(conn, &id)?))
+            let after = load_withdrawal(conn, &id)?;
+            append_audit(
+                conn,
+                &actor_named(conn, &by)?,
+                at,
+                &AuditRecord::new(
+                    action,
+                    "withdrawal",
+                    &id,
+                    format!("{verb}提现 {}（网点 {}）", w.amount, w.point),
+                )
+                .states(Some(&w), Some(&after)),
+            )?;
+            Ok(Ok(after))
         })
         .await
     }

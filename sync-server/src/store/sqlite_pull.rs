@@ -288,7 +288,11 @@ impl PullStore for SqliteStore {
                     .map(|(id, amount, status, requested_at, decided_at, reason)| {
                         let status = match WithdrawalStatus::parse(&status) {
                             Some(WithdrawalStatus::Requested) => WithdrawalState::Requested,
-                            Some(WithdrawalStatus::Approved) => WithdrawalState::Approved,
+                            // A paid payout is an approved one to the counter: the leader
+                            // sees the money granted; the bank reference is finance's.
+                            Some(WithdrawalStatus::Approved | WithdrawalStatus::Paid) => {
+                                WithdrawalState::Approved
+                            }
                             Some(WithdrawalStatus::Rejected) => WithdrawalState::Rejected,
                             None => {
                                 return Err(StoreError::Internal(format!(

@@ -14,9 +14,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use automerge::sync::{State, SyncDoc};
 use automerge::{ChangeHash, Prop};
+use linli_core::after_sale::ClaimReason;
 use linli_core::doc::{check_ownership, PointDayDoc, Writer};
 use linli_core::handover::{HandoverLine, HandoverRequest};
 use linli_core::ids::{DeviceId, OrderId, SkuId};
+use linli_core::money::Fen;
 use linli_core::order::OrderFacts;
 use linli_core::point_day::{PointDay, COUNTER_MAPS};
 use linli_core::status::{derive_day, Conflict};
@@ -25,10 +27,10 @@ use linli_core::time::Millis;
 use rusqlite::{params, Connection};
 
 use super::device::{DocKey, SyncDevice, SyncRefusal};
-use super::ledger::DUPLICATE_HANDOVER;
+use super::ledger::{DUPLICATE_HANDOVER, SHORT_DELIVERY};
 use super::projection::project_day;
 use super::sqlite_device::active_device;
-use super::sqlite_ledger::{book_handover, keep_order_exception};
+use super::sqlite_ledger::{book_handover, keep_order_exception, keep_order_exception_valued};
 use super::writer::{optional, store_changes, DocCache};
 use super::StoreError;
 
@@ -215,6 +217,7 @@ fn receive(
         only_new_counter_entries(doc, &before, &heads_before, &heads_after)?;
         book_new_handovers(conn, device, &before, &after)?;
         open_short_delivery_claims(conn, device, &before, &after)?;
+        open_counter_claims(conn, device, &before, &after)?;
         note_counter_handling(conn, &before, &after)?;
         project_day(conn, &after)?;
         store_changes(conn, key, doc, false)?;
@@ -391,11 +394,10 @@ fn note_counter_handling(
     Ok(())
 }
 
-/// The reason of a claim opened for units a short delivery line took from an order.
-pub const SHORT_DELIVERY_CLAIM: &str = "short_delivery";
-
-/// Opens (or raises) an after-sale claim for every order line a short delivery
-/// takes units from, once the delivery is accepted; runs only when this message
+/// Opens (or raises) the after-sale claim of every order a short delivery takes
+/// units from, once the delivery is accepted — one claim per order with a line
+/// per SKU, a later, shorter count raising its quantity — and keeps the
+/// `short_delivery` exception for staff beside it. Runs only when this message
 /// brought checks or acceptances.
 fn open_short_delivery_claims(
     conn: &Connection,
@@ -411,27 +413,103 @@ fn open_short_delivery_claims(
     }
     let view = derive_day(after);
     // `check_access` made sure the document is of the device's point.
-    let point = device.point;
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO after_sale_claims (id, point_id, order_id, sku, qty, reason, device, opened_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?3)
-         ON CONFLICT (order_id, sku, reason) DO UPDATE SET qty = excluded.qty
-         WHERE excluded.qty > after_sale_claims.qty",
-    )?;
+    let point = device.point.to_string();
     let now = Millis::now();
     for (order, v) in &view.orders {
-        for (sku, qty) in v.short.iter().filter(|(_, q)| **q > 0) {
-            insert.execute(params![
-                uuid::Uuid::now_v7().to_string(),
-                point.to_string(),
-                order.to_string(),
-                sku.to_string(),
-                qty,
-                SHORT_DELIVERY_CLAIM,
-                device.id.to_string(),
-                now.0
-            ])?;
+        let short: Vec<(&SkuId, &u32)> = v.short.iter().filter(|(_, q)| **q > 0).collect();
+        if short.is_empty() {
+            continue;
         }
+        let order_id = order.to_string();
+        conn.prepare_cached(
+            "INSERT INTO claims (id, point_id, order_id, source, reason, device, opened_at)
+             SELECT ?1, ?2, ?3, 'delivery', ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?3)
+             ON CONFLICT (order_id) WHERE source = 'delivery' DO NOTHING",
+        )?
+        .execute(params![
+            uuid::Uuid::now_v7().to_string(),
+            point,
+            order_id,
+            ClaimReason::ShortDelivery.as_str(),
+            device.id.to_string(),
+            now.0
+        ])?;
+        let Some(claim) = optional::<String>(
+            conn,
+            "SELECT id FROM claims WHERE order_id = ?1 AND source = 'delivery'",
+            [&order_id],
+        )?
+        else {
+            continue; // an order the server does not have: nothing to claim against
+        };
+        let mut value = 0i64;
+        for (sku, qty) in &short {
+            conn.prepare_cached(
+                "INSERT INTO claim_lines (claim_id, sku, qty) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (claim_id, sku) DO UPDATE SET qty = excluded.qty
+                 WHERE excluded.qty > claim_lines.qty",
+            )?
+            .execute(params![claim, sku.to_string(), qty])?;
+            let price = after
+                .orders
+                .get(order)
+                .and_then(|o| o.line(**sku))
+                .map_or(0, |l| l.unit_price.0);
+            value += price * i64::from(**qty);
+        }
+        let number = after.orders.get(order).map_or("?", |o| o.number.as_str());
+        let detail = format!(
+            "order {number}: the delivery came up short by {} unit(s); an after-sale claim is open",
+            short.iter().map(|(_, q)| **q).sum::<u32>()
+        );
+        keep_order_exception_valued(
+            conn,
+            *order,
+            SHORT_DELIVERY,
+            detail,
+            Fen(value),
+            Some(&device.id.to_string()),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Each after-sale intake this message brought becomes a claim in the platform's
+/// queue, once (keyed by its counter event).
+fn open_counter_claims(
+    conn: &Connection,
+    device: &SyncDevice,
+    before: &PointDay,
+    after: &PointDay,
+) -> Result<(), StoreError> {
+    for (event, i) in after
+        .intakes
+        .iter()
+        .filter(|(id, _)| !before.intakes.contains_key(id))
+    {
+        let photos = serde_json::to_string(&i.photos)
+            .map_err(|e| StoreError::Internal(format!("intake photos: {e}")))?;
+        conn.prepare_cached(
+            "INSERT INTO claims (id, point_id, order_id, source, reason, description,
+                claimant_name, claimant_phone, photos, device, event, opened_at)
+             SELECT ?1, ?2, ?3, 'counter', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+             WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?3)
+             ON CONFLICT (event) DO NOTHING",
+        )?
+        .execute(params![
+            uuid::Uuid::now_v7().to_string(),
+            device.point.to_string(),
+            i.order.to_string(),
+            ClaimReason::Other.as_str(),
+            i.description,
+            i.claimant_name,
+            i.claimant_phone,
+            photos,
+            i.stamp.device.to_string(),
+            event.to_string(),
+            i.stamp.at.0
+        ])?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection};
 
+use super::wave::{CountedLine, PointDelivery, WaveDeliveries};
 use super::wave::{
     DeliverySheet, DeliveryStop, PurchaseOrder, PurchaseOrderLine, RegionCutoff, RouteRef,
     SheetLine, SupplierRef, WaveDeliverySheets, WaveInfo, WavePurchaseOrders, WaveStore,
@@ -224,7 +225,71 @@ fn region_cutoffs(conn: &Connection, since: &str) -> Result<Vec<RegionCutoff>, S
     Ok(regions)
 }
 
+fn deliveries(conn: &Connection, region: &str, day: &str) -> Result<WaveDeliveries, StoreError> {
+    frozen_at(conn, region, day)?;
+    let mut points: Vec<PointDelivery> = conn
+        .prepare_cached(
+            "SELECT p.id, p.name, r.id, r.name, d.accepted_at, d.accepted_by, d.accepted_device,
+                coalesce(d.short_lines, 0)
+             FROM (SELECT DISTINCT route_id, point_id FROM delivery_sheet_lines
+                   WHERE region_id = ?1 AND day = ?2) s
+             JOIN points p ON p.id = s.point_id
+             JOIN routes r ON r.id = s.route_id
+             LEFT JOIN delivery_results d ON d.point_id = s.point_id AND d.day = ?2
+             ORDER BY r.name, p.stop_seq, p.id",
+        )?
+        .query_map(params![region, day], |r| {
+            Ok(PointDelivery {
+                point: r.get(0)?,
+                name: r.get(1)?,
+                route: r.get(2)?,
+                route_name: r.get(3)?,
+                accepted_at: r.get(4)?,
+                accepted_by: r.get(5)?,
+                accepted_device: r.get(6)?,
+                short_lines: r.get(7)?,
+                lines: Vec::new(),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut lines = conn.prepare_cached(
+        "SELECT sku, name, expected, received, damaged, shortfall, note
+         FROM delivery_result_lines WHERE point_id = ?1 AND day = ?2
+         ORDER BY shortfall DESC, sku",
+    )?;
+    for p in &mut points {
+        p.lines = lines
+            .query_map(params![p.point, day], |r| {
+                Ok(CountedLine {
+                    sku: r.get(0)?,
+                    name: r.get(1)?,
+                    expected: r.get(2)?,
+                    received: r.get(3)?,
+                    damaged: r.get(4)?,
+                    shortfall: r.get(5)?,
+                    note: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+    }
+    Ok(WaveDeliveries {
+        region: region.to_string(),
+        day: day.to_string(),
+        points,
+    })
+}
+
 impl WaveStore for SqliteStore {
+    async fn wave_deliveries(
+        &self,
+        region: String,
+        day: String,
+    ) -> Result<WaveDeliveries, StoreError> {
+        self.writer
+            .run(move |conn, _| deliveries(conn, &region, &day))
+            .await
+    }
+
     async fn waves(&self, region: String) -> Result<Vec<WaveInfo>, StoreError> {
         self.writer
             .run(move |conn, _| list_waves(conn, &region))

@@ -49,13 +49,6 @@ pub fn valid_key(key: &str) -> bool {
 
 /// The answer given to this request before, if any. The same key with another
 /// request is refused (`KeyReused`): it is a client's mistake, not a retry.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the refund and product-save jobs landing next use it"
-    )
-)]
 pub(super) fn replayed<T: DeserializeOwned>(
     conn: &Connection,
     req: &StaffRequest,
@@ -80,13 +73,6 @@ pub(super) fn replayed<T: DeserializeOwned>(
 }
 
 /// Keeps the answer of a request just done, in the same job.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the refund and product-save jobs landing next use it"
-    )
-)]
 pub(super) fn remember<T: Serialize>(
     conn: &Connection,
     req: &StaffRequest,

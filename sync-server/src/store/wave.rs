@@ -120,6 +120,46 @@ pub struct RegionCutoff {
     pub unfrozen_order_days: Vec<String>,
 }
 
+/// One line as a counter counted it at acceptance (验货).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CountedLine {
+    pub sku: String,
+    pub name: String,
+    pub expected: u32,
+    /// Absent until the counter counted the line.
+    pub received: Option<u32>,
+    pub damaged: u32,
+    /// What is missing or damaged, as `linli_core::delivery` counts it.
+    pub shortfall: u32,
+    /// The counter's note on the line.
+    pub note: String,
+}
+
+/// What came back from one point of a wave: who accepted the delivery and when,
+/// and each line as counted. A point that has not reported has no `accepted_at`
+/// and no lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PointDelivery {
+    pub point: String,
+    pub name: String,
+    pub route: String,
+    pub route_name: String,
+    /// The earliest acceptance on any of the point's devices (device clock, UTC ms).
+    pub accepted_at: Option<i64>,
+    pub accepted_by: Option<String>,
+    pub accepted_device: Option<String>,
+    pub short_lines: u32,
+    pub lines: Vec<CountedLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WaveDeliveries {
+    pub region: String,
+    pub day: String,
+    /// Every point of the wave, in route and stop order.
+    pub points: Vec<PointDelivery>,
+}
+
 /// Storage reads for waves. Every method reads one consistent snapshot.
 pub trait WaveStore {
     /// The region's frozen waves, newest first. `NotFound` for an unknown region.
@@ -139,6 +179,12 @@ pub trait WaveStore {
         region: String,
         day: String,
     ) -> impl Future<Output = Result<WaveDeliverySheets, StoreError>> + Send;
+    /// What each point of a frozen wave reported back at acceptance.
+    fn wave_deliveries(
+        &self,
+        region: String,
+        day: String,
+    ) -> impl Future<Output = Result<WaveDeliveries, StoreError>> + Send;
     /// Every region with what is frozen and what is still waiting for cutoff,
     /// looking at delivery days from `since` (YYYY-MM-DD) on: the scheduler runs
     /// this every minute, so it must not read a region's whole history.

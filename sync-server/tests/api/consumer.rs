@@ -176,6 +176,17 @@ impl Shop {
         answer(req.send().await.unwrap()).await
     }
 
+    /// A staff POST with an `Idempotency-Key`.
+    async fn post_keyed(&self, path: &str, token: &str, key: &str, body: &Value) -> (u16, Value) {
+        let req = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(body);
+        answer(req.send().await.unwrap()).await
+    }
+
     async fn order(&self, token: &str, key: &str, body: &Value) -> (u16, Value) {
         let req = self
             .client
@@ -199,7 +210,9 @@ impl Shop {
     fn payments_rows(&self, kind: &str) -> Vec<(String, i64)> {
         let conn = rusqlite::Connection::open(&self.db).unwrap();
         let mut stmt = conn
-            .prepare("SELECT order_id, amount FROM payments WHERE kind = ?1 ORDER BY order_id")
+            .prepare(
+                "SELECT order_id, amount FROM payment_movements WHERE kind = ?1 ORDER BY order_id, id",
+            )
             .unwrap();
         stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
@@ -580,7 +593,9 @@ async fn a_refund_after_shipment_gives_the_money_back_through_the_provider_once(
         Millis::now(),
     );
     let path = format!("/api/platform/orders/{id}/refund");
-    let (status, out) = s.post(&path, Some(&ops), &json!({})).await;
+    let body = json!({"reason": "顾客不要了"});
+    let refund = |key: &'static str| s.post_keyed(&path, &ops, key, &body);
+    let (status, out) = refund("r-1").await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["paid_back"], 4_780, "{out}");
     assert_eq!(s.payments_rows("refund"), vec![(id.clone(), 4_780)]);
@@ -588,14 +603,174 @@ async fn a_refund_after_shipment_gives_the_money_back_through_the_provider_once(
     assert_eq!(seen["status"], "refunded", "{seen}");
     assert_eq!(seen["refunded"], 4_780, "{seen}");
 
-    // Again: nothing more goes back.
-    let (status, again) = s.post(&path, Some(&ops), &json!({})).await;
+    // The same click again answers the same refund; a new one finds nothing left.
+    let (status, same) = refund("r-1").await;
+    assert_eq!((status, &same), (200, &out));
+    let (status, again) = refund("r-2").await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(
         (&again["already_refunded"], &again["paid_back"]),
         (&json!(true), &json!(0))
     );
     assert_eq!(s.payments_rows("refund").len(), 1);
+}
+
+fn ops_token(s: &Shop) -> String {
+    crate::common::seat_staff(&s.db, "ops", Role::Operator);
+    s.tokens.issue(
+        &http::Principal::Staff {
+            id: "ops".into(),
+            role: Role::Operator,
+        },
+        Millis::now(),
+    )
+}
+
+#[tokio::test]
+async fn a_short_line_is_refunded_alone_through_the_provider_exactly_once() {
+    let provider = Arc::new(TestProvider::new());
+    let s = Shop::open(provider.clone()).await;
+    let eggs = s.product("本地土鸡蛋", 2_390, 10, |_| {}).await;
+    let milk = s.product("鲜牛奶", 650, 10, |_| {}).await;
+    let t = s.sign_in("13812345678", "王女士").await;
+    let body = json!({"point": s.point.to_string(), "lines": [
+        {"sku": eggs.to_string(), "qty": 2}, {"sku": milk.to_string(), "qty": 1}]});
+    let (status, placed) = s.order(&t, "k", &body).await;
+    assert_eq!(status, 201, "{placed}");
+    let (id, day) = (
+        placed["id"].as_str().unwrap().to_string(),
+        placed["day"].as_str().unwrap(),
+    );
+    s.store
+        .run_cutoff(s.region.clone(), day.into(), Millis::now())
+        .await
+        .unwrap();
+    let ops = ops_token(&s);
+    let path = format!("/api/platform/orders/{id}/refund");
+    let one_egg = json!({"reason": "缺一盒", "lines": [{"sku": eggs.to_string(), "qty": 1}]});
+    let (status, out) = s.post_keyed(&path, &ops, "line-1", &one_egg).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(
+        (&out["amount"], &out["paid_back"]),
+        (&json!(2_390), &json!(2_390))
+    );
+    assert_eq!(out["order_refunded"], false);
+    // A double click, and a retry after a lost answer: the provider moved money once.
+    for _ in 0..2 {
+        let (status, again) = s.post_keyed(&path, &ops, "line-1", &one_egg).await;
+        assert_eq!((status, &again), (200, &out));
+    }
+    assert_eq!(provider.refunds_made(), 1);
+    assert_eq!(s.payments_rows("refund"), vec![(id.clone(), 2_390)]);
+    // The same key for another request is the caller's mistake.
+    let other = json!({"reason": "缺一盒", "lines": [{"sku": milk.to_string(), "qty": 1}]});
+    let (status, e) = s.post_keyed(&path, &ops, "line-1", &other).await;
+    assert_eq!(status, 409, "{e}");
+    // More than is left, or a product not in the order, names the line.
+    let too_many = json!({"reason": "x", "lines": [{"sku": eggs.to_string(), "qty": 2}]});
+    let (status, e) = s.post_keyed(&path, &ops, "line-2", &too_many).await;
+    assert_eq!(
+        (status, &e["fields"][0]["field"]),
+        (422, &json!("lines[0].qty")),
+        "{e}"
+    );
+    let (_, seen) = s.get(&format!("/api/consumer/orders/{id}"), Some(&t)).await;
+    assert_ne!(seen["status"], "refunded", "one line refunded: {seen}");
+    assert_eq!(seen["refunded"], 2_390, "{seen}");
+
+    // The rest: exactly what is left of the charge, and the order is refunded.
+    let (status, rest) = s
+        .post_keyed(&path, &ops, "rest", &json!({"reason": "顾客不要了"}))
+        .await;
+    assert_eq!(status, 200, "{rest}");
+    assert_eq!(rest["paid_back"], 2_390 + 650);
+    assert_eq!(rest["order_refunded"], true);
+    assert_eq!(provider.refunds_made(), 2);
+    let (_, seen) = s.get(&format!("/api/consumer/orders/{id}"), Some(&t)).await;
+    assert_eq!(seen["status"], "refunded", "{seen}");
+    assert_eq!(seen["refunded"], 2 * 2_390 + 650, "{seen}");
+}
+
+#[tokio::test]
+async fn staff_cancel_before_shipment_and_are_told_to_refund_after() {
+    let provider = Arc::new(TestProvider::new());
+    let s = Shop::open(provider.clone()).await;
+    let eggs = s.product("本地土鸡蛋", 2_390, 10, |_| {}).await;
+    let t = s.sign_in("13812345678", "王女士").await;
+    let (_, a) = s.order(&t, "a", &s.one_line(eggs, 3)).await;
+    let (_, b) = s.order(&t, "b", &s.one_line(eggs, 1)).await;
+    assert_eq!(s.store.stock_of(eggs).await.unwrap(), 6);
+    let ops = ops_token(&s);
+    let cancel = |id: &Value| format!("/api/platform/orders/{}/cancel", id.as_str().unwrap());
+    let why = json!({"reason": "顾客来电取消"});
+    let (status, d) = s.post_keyed(&cancel(&a["id"]), &ops, "c-1", &why).await;
+    assert_eq!(status, 200, "{d}");
+    // Paid online, so the cancel gave the money back: the core's rule derives
+    // `refunded` over `cancelled`.
+    assert_eq!(d["order"]["status"], "refunded");
+    assert!(d["cancelled_at"].is_number());
+    assert_eq!(
+        (&d["can_cancel"], &d["can_refund"]),
+        (&json!(false), &json!(false))
+    );
+    assert_eq!(s.store.stock_of(eggs).await.unwrap(), 9, "stock back");
+    assert_eq!(provider.refunds_made(), 1, "the charge went back");
+    let (status, _) = s.post_keyed(&cancel(&a["id"]), &ops, "c-1", &why).await;
+    assert_eq!(status, 200);
+    assert_eq!(provider.refunds_made(), 1, "once");
+    // No reason, no key: told which.
+    let (status, e) = s
+        .post_keyed(&cancel(&b["id"]), &ops, "c-2", &json!({"reason": ""}))
+        .await;
+    assert_eq!((status, &e["fields"][0]["field"]), (422, &json!("reason")));
+    let (status, e) = s.post(&cancel(&b["id"]), Some(&ops), &why).await;
+    assert_eq!(
+        (status, &e["fields"][0]["field"]),
+        (422, &json!("Idempotency-Key"))
+    );
+    // After cutoff: a refund, not a cancel.
+    s.store
+        .run_cutoff(
+            s.region.clone(),
+            b["day"].as_str().unwrap().into(),
+            Millis::now(),
+        )
+        .await
+        .unwrap();
+    let (status, e) = s.post_keyed(&cancel(&b["id"]), &ops, "c-3", &why).await;
+    assert_eq!(status, 422, "{e}");
+    // The list finds both, and only the cancelled one (paid online, so its
+    // status is `refunded`) by status.
+    let (_, all) = s.get("/api/platform/orders", Some(&ops)).await;
+    assert_eq!(all["total"], 2);
+    let (_, cancelled) = s
+        .get("/api/platform/orders?status=refunded", Some(&ops))
+        .await;
+    assert_eq!(cancelled["items"][0]["id"], a["id"]);
+    assert_eq!(cancelled["total"], 1);
+    let (status, e) = s.get("/api/platform/orders?status=lost", Some(&ops)).await;
+    assert_eq!((status, &e["fields"][0]["field"]), (422, &json!("status")));
+    let (status, _) = s
+        .get("/api/platform/orders?day=2026-13-01", Some(&ops))
+        .await;
+    assert_eq!(status, 422);
+    // The audit log has the cancel with its reason.
+    crate::common::seat_staff(&s.db, "boss", Role::Admin);
+    let admin = s.tokens.issue(
+        &http::Principal::Staff {
+            id: "boss".into(),
+            role: Role::Admin,
+        },
+        Millis::now(),
+    );
+    let (_, log) = s
+        .get("/api/platform/audit?action=order.cancel", Some(&admin))
+        .await;
+    assert_eq!(log["total"], 1, "{log}");
+    assert!(log["items"][0]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("顾客来电取消"));
 }
 
 #[tokio::test]

@@ -15,9 +15,9 @@ use linli_core::ordering::RequestedLine;
 use linli_core::time::Millis;
 use linli_sync_server::http::{Principal, Role};
 use linli_sync_server::store::{
-    Decision, EntryKind, LedgerError, LedgerStore, NewPeriod, NewPoint, NewSupplier, PayAtPickup,
-    PaymentMethod, PlaceOrder, PointStatus, SqliteStore, Store, StoreError, WithdrawalStatus,
-    HANDED_OVER_WHEN_VOID, SETTLED_NOT_REVERSED,
+    Actor, Decision, EntryKind, LedgerError, LedgerStore, NewPeriod, NewPoint, NewRefund,
+    NewSupplier, PayAtPickup, PaymentMethod, PlaceOrder, PointStatus, SqliteStore, Store,
+    StoreError, WithdrawalStatus, HANDED_OVER_WHEN_VOID, SETTLED_NOT_REVERSED,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -372,7 +372,10 @@ async fn a_refund_reverses_what_accrued_once_and_a_later_handover_is_an_exceptio
 
     let out = s
         .store
-        .record_refund(order, local(DAY, 18), Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(order, local(DAY, 18), Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap();
     assert!(!out.already_refunded);
@@ -398,7 +401,10 @@ async fn a_refund_reverses_what_accrued_once_and_a_later_handover_is_an_exceptio
 
     let again = s
         .store
-        .record_refund(order, local(DAY, 19), Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(order, local(DAY, 19), Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap();
     assert!(again.already_refunded);
@@ -436,7 +442,10 @@ async fn an_order_that_has_not_shipped_is_cancelled_not_refunded() {
     let order = place(&s.store, &w, w.plain, "a").await;
     let err = s
         .store
-        .record_refund(order, local(DAY, 9), Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(order, local(DAY, 9), Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -446,13 +455,19 @@ async fn an_order_that_has_not_shipped_is_cancelled_not_refunded() {
     cutoff(&s.store, &w).await;
     let out = s
         .store
-        .record_refund(order, local(DAY, 9), Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(order, local(DAY, 9), Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap();
     assert!(!out.already_refunded && out.reversed.is_empty());
     let again = s
         .store
-        .record_refund(order, local(DAY, 10), Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(order, local(DAY, 10), Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap();
     assert!(again.already_refunded);
@@ -488,7 +503,10 @@ async fn ledger_since_returns_only_newer_entries() {
         .iter()
         .all(|e| e.point == w.favoured.to_string()));
     s.store
-        .record_refund(a, local(DAY, 18), Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(a, local(DAY, 18), Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap();
     let after_refund = s.store.ledger_since(w.plain, 2).await.unwrap();
@@ -544,7 +562,10 @@ async fn closing_a_period_settles_and_settled_commission_is_not_taken_back() {
     // A refund of the settled order takes nothing back and tells staff.
     let r = s
         .store
-        .record_refund(a, closed_at, Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(a, closed_at, Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap();
     assert!(r.reversed.is_empty());
@@ -553,7 +574,10 @@ async fn closing_a_period_settles_and_settled_commission_is_not_taken_back() {
     // The unsettled order's refund reverses in full.
     let r = s
         .store
-        .record_refund(b, closed_at, Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(b, closed_at, Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap();
     assert_eq!(r.reversed.iter().map(|e| e.amount).sum::<Fen>(), Fen(1_963));
@@ -628,7 +652,10 @@ async fn a_refund_inside_an_open_period_settles_with_its_accrual() {
     // Refunded after the period's end but before it closed: the accrual must not
     // settle without the reversal, or settled would exceed what is earned.
     s.store
-        .record_refund(a, local(&day_plus(7), 9), Arc::new(PayAtPickup))
+        .record_refund(
+            NewRefund::whole(a, local(&day_plus(7), 9), Actor::command_line()),
+            Arc::new(PayAtPickup),
+        )
         .await
         .unwrap();
     let p = s
@@ -868,8 +895,11 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 refunded[order] = true;
                 store
                     .record_refund(
-                        orders[order],
-                        local(&day_plus(day), 12),
+                        NewRefund::whole(
+                            orders[order],
+                            local(&day_plus(day), 12),
+                            Actor::command_line(),
+                        ),
                         Arc::new(PayAtPickup),
                     )
                     .await
@@ -1113,10 +1143,12 @@ async fn handover_to_withdrawal_end_to_end() {
 
     // A refund now: settled commission is not taken back; staff see why.
     let (status, refund) = s
-        .post(
+        .call(
+            reqwest::Method::POST,
             &format!("/api/platform/orders/{order}/refund"),
             Some(&operator),
-            &json!({}),
+            Some(&json!({"reason": "顾客退货"})),
+            &[("idempotency-key", "refund-1")],
         )
         .await;
     assert_eq!(status, 200, "{refund}");
@@ -1298,7 +1330,7 @@ async fn bad_input_names_its_field() {
     assert_eq!(status, 422);
     assert_eq!(err["fields"][0]["field"], "amount");
     let (status, _) = s
-        .get("/api/platform/withdrawals?status=paid", Some(&finance))
+        .get("/api/platform/withdrawals?status=lost", Some(&finance))
         .await;
     assert_eq!(status, 422);
 }
