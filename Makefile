@@ -14,12 +14,13 @@ SERVER_BIN := $(TARGET_DIR)/debug/linli-sync-server
 # npm writes this after every install, so it is newer than the lock file
 # exactly when node_modules matches it.
 UI_INSTALLED := ui/node_modules/.package-lock.json
+ADMIN_INSTALLED := admin/node_modules/.package-lock.json
 
 # One thing at a time, in the order listed: cargo already uses every core, and
 # the order below puts cheap checks first.
 .NOTPARALLEL:
 
-.PHONY: help deps ui ui-test build fmt-check clippy cargo-test smoke e2e tauri-driver app-bench walkthrough test demo
+.PHONY: help deps ui ui-test admin admin-test api-check admin-e2e build fmt-check clippy cargo-test smoke e2e tauri-driver app-bench walkthrough test demo
 
 help:
 	@echo "make demo   build, start the sync server, open the app"
@@ -39,17 +40,42 @@ ui: $(UI_INSTALLED)
 ui-test: $(UI_INSTALLED)
 	cd ui && npm test
 
+$(ADMIN_INSTALLED): admin/package.json admin/package-lock.json | deps
+	cd admin && npm ci --no-audit --no-fund
+
+# admin/dist is compiled into the sync server (served at /admin), so it is built
+# before any cargo command that compiles linli-sync-server.
+admin: $(ADMIN_INSTALLED)
+	cd admin && npm run build
+
+# Unit tests, and the generated API types against admin/openapi.json.
+admin-test: $(ADMIN_INSTALLED)
+	cd admin && npm run check:api && npm test
+
+# admin/openapi.json is what the server describes: a changed endpoint without
+# regenerated types fails here (fix: $(SERVER_BIN) openapi > admin/openapi.json
+# && (cd admin && npm run gen:api)).
+api-check: build
+	@$(SERVER_BIN) openapi | diff -q admin/openapi.json - >/dev/null \
+	  || { echo "api-check: admin/openapi.json differs from the server's /openapi.json; regenerate it and the types" >&2; exit 1; }
+	@echo "api-check: admin/openapi.json matches the server"
+
+# The staff's day through the admin web in headless Chromium against a demo
+# server; screenshots in artifacts/admin.
+admin-e2e: build
+	scripts/admin-e2e.sh $(SERVER_BIN) artifacts/admin
+
 # One cargo invocation builds the app, the server and every test target, so
 # they share one feature resolution: `cargo test` then compiles nothing anew,
 # where a separate `cargo build -p linli-app` would resolve features
 # differently and rebuild most of the dependency tree (about 10 minutes cold).
-build: ui
+build: ui admin
 	$(CARGO) build --workspace --bins --tests --examples
 
 fmt-check:
 	$(CARGO) fmt --all --check
 
-clippy: ui
+clippy: ui admin
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 cargo-test: build
@@ -76,7 +102,7 @@ walkthrough: build
 	scripts/api-walkthrough.sh $(SERVER_BIN) artifacts/walkthrough
 
 # Cheap checks first so a formatting slip fails in seconds, not minutes.
-test: deps fmt-check ui-test clippy cargo-test smoke e2e walkthrough
+test: deps fmt-check ui-test admin-test clippy cargo-test api-check smoke e2e walkthrough admin-e2e
 
 demo: deps build
 	scripts/demo.sh $(APP_BIN) $(SERVER_BIN)

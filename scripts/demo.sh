@@ -49,7 +49,8 @@ done
 echo "demo: sync server up at http://$listen/healthz -> $(curl -fsS "http://$listen/healthz")"
 echo "demo: server log $log, database $dir/linli-server.sqlite3"
 password=$(sed -n 's/.*password=\([^ ]*\).*/\1/p' "$log" | head -1)
-echo "demo: API explorer http://$listen/docs/ — platform admin: admin / $password"
+echo "demo: admin web http://$listen/admin/ — sign in as admin / $password"
+echo "demo: API explorer http://$listen/docs/"
 echo "demo: a new order every 1–3 s (--simulate); README.md 'Try the platform API' walks through ordering, cutoff and the PDFs"
 
 # A day for the counter: consumers order, the wave is cut off, and staff issue an

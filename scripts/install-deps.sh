@@ -23,6 +23,8 @@ packages=(
   jq
   # Screenshots (`import -window root`)
   imagemagick
+  # The admin web's end-to-end test drives this browser headless (playwright-core)
+  chromium
 )
 
 missing=()

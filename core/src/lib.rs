@@ -31,6 +31,7 @@ pub mod refund;
 pub mod replica;
 pub mod report;
 pub mod resolution;
+pub mod route;
 #[cfg(feature = "scanner")]
 pub mod scanner;
 #[cfg(feature = "export")]

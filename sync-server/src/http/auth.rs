@@ -137,7 +137,8 @@ impl StaffAuth {
                 "you are signed in as {} ({}), which may not {en} ({zh})",
                 self.role.as_str(),
                 self.role.label_zh(),
-            )))
+            ))
+            .zh(format!("当前账号角色为{}，无权{zh}", self.role.label_zh())))
         }
     }
 }

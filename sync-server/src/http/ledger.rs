@@ -137,6 +137,7 @@ fn order_id(s: &str) -> Result<OrderId, ApiError> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SinceQuery {
     /// The version the caller holds; entries after it are answered (0 when absent).
     since: Option<String>,
@@ -228,6 +229,7 @@ async fn close_period<S: Store>(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegionQuery {
     /// Only this region's periods.
     region: Option<String>,
@@ -346,6 +348,7 @@ async fn request_withdrawal<S: Store>(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WithdrawalQuery {
     /// Only this pickup point's withdrawals.
     point: Option<String>,

@@ -5,6 +5,7 @@
 //! Each area keeps its routes and its OpenAPI list in its own module; `router`
 //! and `openapi` only put them together.
 
+mod admin_site;
 pub mod auth;
 mod claims;
 pub mod consumer;
@@ -108,6 +109,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .merge(promoters::routes())
         .merge(sync::routes())
         .with_state(state)
+        .merge(admin_site::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(metrics::track))
         .layer(middleware::from_fn(error::language))

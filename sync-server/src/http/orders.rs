@@ -159,7 +159,7 @@ pub struct CancelRequest {
 /// Cancels an order before shipment on the consumer's behalf: stock and points
 /// come back, an online charge is given back in full. Once its wave is cut off,
 /// refund it instead (422). Needs an `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/platform/orders/{id}/cancel", tag = "orders",
+#[utoipa::path(post, path = "/api/platform/orders/{id}/cancel", tag = "orders", operation_id = "staff_cancel_order",
     params(("id" = String, Path, description = "order id"),
         ("Idempotency-Key" = String, Header, description = "a fresh key per submission")),
     request_body = CancelRequest,

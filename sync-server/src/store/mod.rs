@@ -9,6 +9,7 @@ mod consumer;
 mod device;
 mod doc_cache;
 mod durability;
+mod edits;
 mod enrollment_code;
 mod ledger;
 mod listing;
@@ -25,6 +26,7 @@ mod sqlite_audit;
 mod sqlite_claims;
 mod sqlite_consumer;
 mod sqlite_device;
+mod sqlite_edits;
 mod sqlite_ledger;
 mod sqlite_orders;
 mod sqlite_platform;
@@ -64,6 +66,9 @@ pub use device::{
     EnrollmentCode, RefusalRecord, SyncDevice, SyncRefusal, SyncSession, CODE_VALID_FOR_MS,
     MAX_CODE_VALID_FOR_MS,
 };
+pub use edits::{
+    Category, ImageUpload, NewCategory, PointChange, ProductChange, RecordDesk, RegionChange,
+};
 pub use ledger::{
     CommissionEntry, Decision, EntryKind, ExceptionClosure, HandoverOutcome, LedgerError,
     LedgerException, LedgerPage, LedgerStore, LedgerTotals, NewPeriod, NewRefund, PointSettlement,
@@ -80,12 +85,13 @@ pub use payments::{
 pub use platform::{NewPoint, NewRegion, NewRoute, NewSupplier, PointStatus};
 pub use platform_store::{
     allowed_moves, check_transition, PageRequest, PlatformStore, Point, PointFilter, PointPage,
-    PointTransition, ProductChange, ProductFilter, ProductPage, ProductRecord, Region, RegionPage,
-    Route, RoutePage, RouteStop, SaleWindowBody, Supplier, SupplierPage, MAX_PAGE,
+    PointTransition, ProductFilter, ProductPage, ProductRecord, Region, RegionPage, Route,
+    RoutePage, RouteStop, SaleWindowBody, Supplier, SupplierPage, MAX_PAGE,
 };
 pub use pull::PullStore;
 pub use reports::{PointSums, Queues, ReportStore, SalesBy, SalesRow, UncollectedDay};
 pub use sqlite::SqliteStore;
+pub use sqlite_edits::image_url;
 pub use staff::{
     NewStaff, StaffChange, StaffLoginError, StaffMember, StaffStore, MAX_PASSWORD_CHARS,
 };
@@ -224,6 +230,7 @@ pub trait Store:
     + OrderDesk
     + PlatformStore
     + PullStore
+    + RecordDesk
     + ReportStore
     + StaffStore
     + TeamStore

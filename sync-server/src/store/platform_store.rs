@@ -7,7 +7,7 @@ use std::future::Future;
 use linli_core::catalog::{FieldError, SaleWindow};
 use linli_core::ids::{PointId, SkuId};
 use linli_core::time::Millis;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{PointStatus, StoreError};
@@ -114,6 +114,10 @@ pub struct Point {
     pub opening_hours: String,
     /// Basis points; overrides product and category rates.
     pub commission_override: Option<u32>,
+    /// Moves by one with every edit; an edit names the version it was made from.
+    pub version: u64,
+    /// Why staff rejected or suspended the point, as the applicant sees it.
+    pub decision_reason: Option<String>,
 }
 
 /// One stop of a route, in driving order.
@@ -181,6 +185,8 @@ pub struct ProductRecord {
     pub sale_window: Option<SaleWindowBody>,
     /// Basis points; overrides the category's rate.
     pub commission_rate: Option<u32>,
+    /// Moves by one with every edit; an edit names the version it was made from.
+    pub version: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -196,31 +202,6 @@ pub struct ProductFilter {
     pub supplier: Option<String>,
 }
 
-/// Absent leaves a field alone; for `sale_window`, `null` removes the window.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductChange {
-    /// Fen.
-    #[serde(default)]
-    pub price: Option<i64>,
-    #[serde(default)]
-    pub stock: Option<u32>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<SaleWindowBody>)]
-    pub sale_window: Option<Option<SaleWindowBody>>,
-}
-
-/// A field that is present (even as `null`) becomes `Some`.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
-impl ProductChange {
-    pub fn is_empty(&self) -> bool {
-        self.price.is_none() && self.stock.is_none() && self.sale_window.is_none()
-    }
-}
-
 /// A requested status move; approving may place the point on a route.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -230,6 +211,10 @@ pub struct PointTransition {
     pub route: Option<String>,
     #[serde(default)]
     pub stop_seq: Option<u32>,
+    /// Why, when rejecting an application or suspending a point: the applicant
+    /// sees it.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// The moves a pickup point may make: an application is approved or rejected
@@ -325,6 +310,7 @@ pub trait PlatformStore {
         &self,
         id: PointId,
         t: PointTransition,
+        by: super::Actor,
     ) -> impl Future<Output = Result<Point, StoreError>> + Send;
     fn list_suppliers(
         &self,
@@ -341,13 +327,6 @@ pub trait PlatformStore {
         &self,
         sku: SkuId,
     ) -> impl Future<Output = Result<ProductRecord, StoreError>> + Send;
-    /// Changes price, stock and/or sale window; the result must still pass
-    /// `Product::validate`, or nothing changes.
-    fn update_product(
-        &self,
-        sku: SkuId,
-        change: ProductChange,
-    ) -> impl Future<Output = Result<ProductRecord, StoreError>> + Send;
 }
 
 #[cfg(test)]
@@ -359,6 +338,7 @@ mod tests {
             status,
             route: route.map(String::from),
             stop_seq: stop,
+            reason: None,
         }
     }
 
@@ -429,23 +409,5 @@ mod tests {
             )),
             "route"
         );
-    }
-
-    #[test]
-    fn a_sale_window_can_be_left_alone_removed_or_set() {
-        let c: ProductChange = serde_json::from_str(r#"{"price": 100}"#).unwrap();
-        assert_eq!(c.sale_window, None);
-        let c: ProductChange = serde_json::from_str(r#"{"sale_window": null}"#).unwrap();
-        assert_eq!(c.sale_window, Some(None));
-        let c: ProductChange =
-            serde_json::from_str(r#"{"sale_window": {"opens": 1, "closes": 2}}"#).unwrap();
-        assert_eq!(
-            c.sale_window,
-            Some(Some(SaleWindowBody {
-                opens: 1,
-                closes: 2
-            }))
-        );
-        assert!(serde_json::from_str::<ProductChange>(r#"{"cost": 1}"#).is_err());
     }
 }

@@ -231,7 +231,7 @@ impl Store for SqliteStore {
                      ON CONFLICT (sku) DO UPDATE SET name = ?2, category = ?3, spec = ?4, image_urls = ?5,
                         price = ?6, stock = ?7, supplier_id = ?8, returnable = ?9, return_window_days = ?10,
                         points_eligible = ?11, purchase_limit = ?12, sale_opens = ?13, sale_closes = ?14,
-                        commission_rate = ?15",
+                        commission_rate = ?15, version = products.version + 1",
                     params![
                         p.sku.to_string(), p.name, p.category, p.spec, urls, p.price.0, stock,
                         p.supplier.to_string(), p.returnable, p.return_window_days, p.points_eligible,
@@ -239,6 +239,7 @@ impl Store for SqliteStore {
                         p.commission_rate.map(|r| r.bp())
                     ],
                 )?;
+                super::sqlite_edits::register_category(conn, &p.category)?;
                 super::writer::pull_changed("*", linli_core::sync::PullKind::Catalog);
                 Ok(())
             })

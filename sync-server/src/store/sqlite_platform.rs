@@ -7,13 +7,17 @@ use linli_core::ids::{PointId, SkuId};
 use linli_core::money::{Fen, Rate};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use linli_core::time::Millis;
+
+use super::audit::append_audit;
 use super::listing::{page, Filter};
 use super::platform_store::{
     check_transition, PageRequest, PlatformStore, Point, PointFilter, PointPage, PointTransition,
-    ProductChange, ProductFilter, ProductPage, ProductRecord, Region, RegionPage, Route, RoutePage,
-    RouteStop, SaleWindowBody, Supplier, SupplierPage,
+    ProductFilter, ProductPage, ProductRecord, Region, RegionPage, Route, RoutePage, RouteStop,
+    SaleWindowBody, Supplier, SupplierPage,
 };
 use super::writer::optional;
+use super::{Actor, AuditRecord};
 use super::{PointStatus, SqliteStore, StoreError};
 
 fn parse_status(s: &str) -> Result<PointStatus, StoreError> {
@@ -27,7 +31,7 @@ fn parse_status(s: &str) -> Result<PointStatus, StoreError> {
     }
 }
 
-fn one<T>(
+pub(super) fn one<T>(
     conn: &Connection,
     sql: &str,
     id: &str,
@@ -42,9 +46,9 @@ fn one<T>(
     }
 }
 
-const REGION_COLUMNS: &str = "id, name, zone, cutoff";
+pub(super) const REGION_COLUMNS: &str = "id, name, zone, cutoff";
 
-fn region(r: &Row<'_>) -> Result<Region, StoreError> {
+pub(super) fn region(r: &Row<'_>) -> Result<Region, StoreError> {
     Ok(Region {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -65,11 +69,12 @@ fn route(r: &Row<'_>) -> Result<Route, StoreError> {
     })
 }
 
-const POINT_COLUMNS: &str =
+pub(super) const POINT_COLUMNS: &str =
     "id, region_id, name, leader_name, leader_phone, province, city, district,
-    address, lat, lng, route_id, stop_seq, status, opening_hours, commission_override";
+    address, lat, lng, route_id, stop_seq, status, opening_hours, commission_override, version,
+    decision_reason";
 
-fn point(r: &Row<'_>) -> Result<Point, StoreError> {
+pub(super) fn point(r: &Row<'_>) -> Result<Point, StoreError> {
     Ok(Point {
         id: r.get(0)?,
         region: r.get(1)?,
@@ -87,6 +92,8 @@ fn point(r: &Row<'_>) -> Result<Point, StoreError> {
         status: parse_status(&r.get::<_, String>(13)?)?,
         opening_hours: r.get(14)?,
         commission_override: r.get(15)?,
+        version: r.get(16)?,
+        decision_reason: r.get(17)?,
     })
 }
 
@@ -101,9 +108,10 @@ fn supplier(r: &Row<'_>) -> Result<Supplier, StoreError> {
     })
 }
 
-const PRODUCT_COLUMNS: &str = "sku, name, category, spec, image_urls, price, stock, supplier_id,
+pub(super) const PRODUCT_COLUMNS: &str =
+    "sku, name, category, spec, image_urls, price, stock, supplier_id,
     returnable, return_window_days, points_eligible, purchase_limit, sale_opens, sale_closes,
-    commission_rate";
+    commission_rate, version";
 
 fn product(r: &Row<'_>) -> Result<ProductRecord, StoreError> {
     let sku: String = r.get(0)?;
@@ -129,12 +137,13 @@ fn product(r: &Row<'_>) -> Result<ProductRecord, StoreError> {
         purchase_limit: r.get(11)?,
         sale_window,
         commission_rate: r.get(14)?,
+        version: r.get(15)?,
         sku,
     })
 }
 
 /// The catalog's own view of a stored product, so its rules can judge a change.
-fn as_product(p: &ProductRecord) -> Result<Product, StoreError> {
+pub(super) fn as_product(p: &ProductRecord) -> Result<Product, StoreError> {
     let bad = |what: &str| StoreError::Internal(format!("product {} has a bad {what}", p.sku));
     Ok(Product {
         sku: p.sku.parse().map_err(|_| bad("sku"))?,
@@ -153,7 +162,36 @@ fn as_product(p: &ProductRecord) -> Result<Product, StoreError> {
     })
 }
 
-fn load_point(conn: &Connection, id: &str) -> Result<Point, StoreError> {
+/// The route's points in driving order.
+pub(super) fn stops(conn: &Connection, id: &str) -> Result<Vec<RouteStop>, StoreError> {
+    one(
+        conn,
+        "SELECT 1 FROM routes WHERE id = ?1",
+        id,
+        "route",
+        |_| Ok(()),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT stop_seq, id, name, address, leader_name, leader_phone, status
+         FROM points WHERE route_id = ?1 AND stop_seq IS NOT NULL ORDER BY stop_seq, id",
+    )?;
+    let mut rows = stmt.query([id])?;
+    let mut stops = Vec::new();
+    while let Some(r) = rows.next()? {
+        stops.push(RouteStop {
+            stop_seq: r.get(0)?,
+            point: r.get(1)?,
+            name: r.get(2)?,
+            address: r.get(3)?,
+            leader_name: r.get(4)?,
+            leader_phone: r.get(5)?,
+            status: parse_status(&r.get::<_, String>(6)?)?,
+        });
+    }
+    Ok(stops)
+}
+
+pub(super) fn load_point(conn: &Connection, id: &str) -> Result<Point, StoreError> {
     one(
         conn,
         &format!("SELECT {POINT_COLUMNS} FROM points WHERE id = ?1"),
@@ -163,7 +201,7 @@ fn load_point(conn: &Connection, id: &str) -> Result<Point, StoreError> {
     )
 }
 
-fn load_product(conn: &Connection, sku: &str) -> Result<ProductRecord, StoreError> {
+pub(super) fn load_product(conn: &Connection, sku: &str) -> Result<ProductRecord, StoreError> {
     one(
         conn,
         &format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE sku = ?1"),
@@ -173,9 +211,22 @@ fn load_product(conn: &Connection, sku: &str) -> Result<ProductRecord, StoreErro
     )
 }
 
-fn transition(conn: &Connection, id: &str, t: PointTransition) -> Result<Point, StoreError> {
+fn transition(
+    conn: &Connection,
+    id: &str,
+    t: PointTransition,
+    by: &Actor,
+) -> Result<Point, StoreError> {
     let current = load_point(conn, id)?;
     check_transition(current.status, &t, current.route.is_some()).map_err(StoreError::Invalid)?;
+    let reason = t.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if t.status == PointStatus::Suspended && reason.is_none() {
+        return Err(StoreError::Invalid(vec![FieldError::new(
+            "reason",
+            "say why: the leader sees it",
+        )
+        .zh("请填写原因：团长会看到")]));
+    }
     if let (Some(route), Some(stop)) = (&t.route, t.stop_seq) {
         let route_region: Option<String> =
             optional(conn, "SELECT region_id FROM routes WHERE id = ?1", [route])?;
@@ -212,41 +263,24 @@ fn transition(conn: &Connection, id: &str, t: PointTransition) -> Result<Point, 
         )?;
     }
     conn.execute(
-        "UPDATE points SET status = ?2 WHERE id = ?1",
-        params![id, t.status.as_str()],
+        "UPDATE points SET status = ?2, decision_reason = ?3, version = version + 1 WHERE id = ?1",
+        params![id, t.status.as_str(), reason],
     )?;
-    load_point(conn, id)
-}
-
-fn change_product(
-    conn: &Connection,
-    sku: &str,
-    change: ProductChange,
-) -> Result<ProductRecord, StoreError> {
-    let mut p = load_product(conn, sku)?;
-    if let Some(price) = change.price {
-        p.price = price;
-        // Counters hold the catalog's prices (decision 0010); stock they do not.
-        super::writer::pull_changed("*", linli_core::sync::PullKind::Catalog);
-    }
-    if let Some(stock) = change.stock {
-        p.stock = stock;
-    }
-    if let Some(window) = change.sale_window {
-        p.sale_window = window;
-    }
-    as_product(&p)?.validate().map_err(StoreError::Invalid)?;
-    conn.execute(
-        "UPDATE products SET price = ?2, stock = ?3, sale_opens = ?4, sale_closes = ?5 WHERE sku = ?1",
-        params![
-            sku,
-            p.price,
-            p.stock,
-            p.sale_window.map(|w| w.opens),
-            p.sale_window.map(|w| w.closes)
-        ],
+    let after = load_point(conn, id)?;
+    let (action, zh) = match (current.status, t.status) {
+        (PointStatus::Applied, PointStatus::Approved) => ("point.approve", "通过团长申请"),
+        (PointStatus::Applied, _) => ("point.reject", "驳回团长申请"),
+        (_, PointStatus::Suspended) => ("point.suspend", "暂停自提点"),
+        _ => ("point.resume", "恢复自提点"),
+    };
+    append_audit(
+        conn,
+        by,
+        Millis::now(),
+        &AuditRecord::new(action, "point", id, format!("{zh}：{}", after.name))
+            .states(Some(&current), Some(&after)),
     )?;
-    Ok(p)
+    Ok(after)
 }
 
 impl PlatformStore for SqliteStore {
@@ -328,29 +362,7 @@ impl PlatformStore for SqliteStore {
     }
 
     async fn route_stops(&self, id: String) -> Result<Vec<RouteStop>, StoreError> {
-        self.readers
-            .run(move |conn| {
-                one(conn, "SELECT 1 FROM routes WHERE id = ?1", &id, "route", |_| Ok(()))?;
-                let mut stmt = conn.prepare_cached(
-                    "SELECT stop_seq, id, name, address, leader_name, leader_phone, status
-                     FROM points WHERE route_id = ?1 AND stop_seq IS NOT NULL ORDER BY stop_seq, id",
-                )?;
-                let mut rows = stmt.query([&id])?;
-                let mut stops = Vec::new();
-                while let Some(r) = rows.next()? {
-                    stops.push(RouteStop {
-                        stop_seq: r.get(0)?,
-                        point: r.get(1)?,
-                        name: r.get(2)?,
-                        address: r.get(3)?,
-                        leader_name: r.get(4)?,
-                        leader_phone: r.get(5)?,
-                        status: parse_status(&r.get::<_, String>(6)?)?,
-                    });
-                }
-                Ok(stops)
-            })
-            .await
+        self.readers.run(move |conn| stops(conn, &id)).await
     }
 
     async fn list_points(&self, f: PointFilter, req: PageRequest) -> Result<PointPage, StoreError> {
@@ -378,9 +390,14 @@ impl PlatformStore for SqliteStore {
             .await
     }
 
-    async fn transition_point(&self, id: PointId, t: PointTransition) -> Result<Point, StoreError> {
+    async fn transition_point(
+        &self,
+        id: PointId,
+        t: PointTransition,
+        by: Actor,
+    ) -> Result<Point, StoreError> {
         self.writer
-            .run(move |conn, _| transition(conn, &id.to_string(), t))
+            .run(move |conn, _| transition(conn, &id.to_string(), t, &by))
             .await
     }
 
@@ -452,16 +469,6 @@ impl PlatformStore for SqliteStore {
     async fn get_product(&self, sku: SkuId) -> Result<ProductRecord, StoreError> {
         self.readers
             .run(move |conn| load_product(conn, &sku.to_string()))
-            .await
-    }
-
-    async fn update_product(
-        &self,
-        sku: SkuId,
-        change: ProductChange,
-    ) -> Result<ProductRecord, StoreError> {
-        self.writer
-            .run(move |conn, _| change_product(conn, &sku.to_string(), change))
             .await
     }
 }

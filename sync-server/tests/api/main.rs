@@ -6,6 +6,7 @@ mod common;
 mod consumer;
 mod demo;
 mod devices;
+mod edits;
 mod ledger;
 mod ops;
 mod ordering;

@@ -540,7 +540,11 @@ async fn point_status_moves_only_along_the_allowed_paths() {
         ("approved", 200),
     ] {
         let (code, body) = s
-            .post(&status_of(&a), Some(&op), &json!({"status": to}))
+            .post(
+                &status_of(&a),
+                Some(&op),
+                &json!({"status": to, "reason": (to == "suspended").then_some("暂停营业")}),
+            )
             .await;
         assert_eq!(code, want, "to {to}: {body}");
         if code == 422 {
@@ -558,7 +562,7 @@ async fn point_status_moves_only_along_the_allowed_paths() {
         .post(
             &status_of(&a),
             Some(&s.staff_token(Role::Finance)),
-            &json!({"status": "suspended"}),
+            &json!({"status": "suspended", "reason": "暂停营业"}),
         )
         .await;
     assert_eq!(code, 403, "{body}");
@@ -637,7 +641,7 @@ async fn a_leader_application_is_listed_approved_and_placed_on_its_route() {
         .post(
             &format!("/api/platform/points/{rejected}/status"),
             Some(&op),
-            &json!({"status": "suspended"}),
+            &json!({"status": "suspended", "reason": "暂停营业"}),
         )
         .await;
     assert_eq!(code, 200);
@@ -835,7 +839,7 @@ async fn products_are_created_filtered_and_changed() {
         patch.clone(),
         &path,
         &op,
-        &json!({"price": 1990, "stock": 40}),
+        &json!({"version": 1, "price": 1990, "stock": 40}),
     )
     .await;
     assert_eq!(code, 200, "{p}");
@@ -843,45 +847,87 @@ async fn products_are_created_filtered_and_changed() {
         (p["price"].as_i64(), p["stock"].as_u64(), p["name"].as_str()),
         (Some(1990), Some(40), Some("本地土鸡蛋"))
     );
-    let window =
-        json!({"sale_window": {"opens": 1_700_000_000_000i64, "closes": 1_700_086_400_000i64}});
+    let window = json!({"version": 2, "sale_window": {"opens": 1_700_000_000_000i64, "closes": 1_700_086_400_000i64}});
     let (code, p) = send(&s, patch.clone(), &path, &op, &window).await;
     assert_eq!(code, 200, "{p}");
     assert_eq!(p["sale_window"]["opens"], 1_700_000_000_000i64);
     assert_eq!(p["price"], 1990, "untouched fields stay");
-    let (code, p) = send(&s, patch.clone(), &path, &op, &json!({"sale_window": null})).await;
+    let (code, p) = send(
+        &s,
+        patch.clone(),
+        &path,
+        &op,
+        &json!({"version": 3, "sale_window": null}),
+    )
+    .await;
     assert_eq!(code, 200);
     assert!(p["sale_window"].is_null());
 
-    let (code, body) = send(&s, patch.clone(), &path, &op, &json!({"price": -5})).await;
+    let (code, body) = send(
+        &s,
+        patch.clone(),
+        &path,
+        &op,
+        &json!({"version": 4, "price": -5}),
+    )
+    .await;
     assert_eq!(
         (code, fields(&body)),
         (422, vec!["price".to_string()]),
         "{body}"
     );
-    let backwards = json!({"sale_window": {"opens": 10, "closes": 5}});
+    let backwards = json!({"version": 4, "sale_window": {"opens": 10, "closes": 5}});
     let (code, body) = send(&s, patch.clone(), &path, &op, &backwards).await;
     assert_eq!(
         (code, fields(&body)),
         (422, vec!["sale_window".to_string()]),
         "{body}"
     );
-    let (code, body) = send(&s, patch.clone(), &path, &op, &json!({"stock": -1})).await;
+    let (code, body) = send(
+        &s,
+        patch.clone(),
+        &path,
+        &op,
+        &json!({"version": 4, "stock": -1}),
+    )
+    .await;
     assert_eq!(code, 422, "{body}");
-    let (code, body) = send(&s, patch.clone(), &path, &op, &json!({})).await;
+    let (code, body) = send(&s, patch.clone(), &path, &op, &json!({"version": 4})).await;
     assert_eq!(
         (code, fields(&body)),
         (422, vec!["body".to_string()]),
         "{body}"
     );
-    let (code, body) = send(&s, patch.clone(), &path, &op, &json!({"name": "改名"})).await;
+    let (code, body) = send(
+        &s,
+        patch.clone(),
+        &path,
+        &op,
+        &json!({"version": 4, "cost": 1}),
+    )
+    .await;
     assert_eq!(code, 422);
-    assert!(body["message"].as_str().unwrap().contains("name"), "{body}");
-    let (code, _) = send(&s, patch.clone(), &path, &finance, &json!({"price": 1})).await;
+    assert!(body["message"].as_str().unwrap().contains("cost"), "{body}");
+    let (code, _) = send(
+        &s,
+        patch.clone(),
+        &path,
+        &finance,
+        &json!({"version": 4, "price": 1}),
+    )
+    .await;
     assert_eq!(code, 403);
     let missing = "/api/platform/products/0193e3a0-0000-7000-8000-000000000000";
     assert_eq!(
-        send(&s, patch, missing, &op, &json!({"price": 1})).await.0,
+        send(
+            &s,
+            patch.clone(),
+            missing,
+            &op,
+            &json!({"version": 1, "price": 1})
+        )
+        .await
+        .0,
         404
     );
     let (_, p) = s.get(&path, Some(&op)).await;
@@ -891,6 +937,50 @@ async fn products_are_created_filtered_and_changed() {
         "refused changes left nothing behind"
     );
     assert_eq!(s.store.stock_of(eggs.parse().unwrap()).await.unwrap(), 40);
+
+    // Two staff edit the same product: the second save, made from the version
+    // both read, is refused with what the product holds now.
+    assert_eq!(p["version"], 4);
+    let (code, first) = send(
+        &s,
+        patch.clone(),
+        &path,
+        &op,
+        &json!({"version": 4, "price": 2190}),
+    )
+    .await;
+    assert_eq!((code, &first["version"]), (200, &json!(5)), "{first}");
+    let (code, second) = send(
+        &s,
+        patch,
+        &path,
+        &op,
+        &json!({"version": 4, "price": 1890, "stock": 5}),
+    )
+    .await;
+    assert_eq!(
+        (code, second["error"].as_str()),
+        (409, Some("stale")),
+        "{second}"
+    );
+    assert_eq!(
+        fields(&second),
+        vec!["price", "stock", "version"],
+        "{second}"
+    );
+    assert!(
+        second["fields"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("2190"),
+        "{second}"
+    );
+    let (_, p) = s.get(&path, Some(&op)).await;
+    assert_eq!(
+        (p["price"].as_i64(), p["stock"].as_u64()),
+        (Some(2190), Some(40)),
+        "nothing overwritten"
+    );
 }
 
 #[tokio::test]

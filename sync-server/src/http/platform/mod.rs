@@ -3,12 +3,13 @@
 //! leader application. Operators (and admins) write; every staff role may read;
 //! staff accounts are for admins only.
 
+mod edits;
 mod points;
 mod products;
 mod records;
 mod staff;
 
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -55,7 +56,14 @@ use crate::store::{
         products::create_product,
         products::list_products,
         products::get_product,
-        products::change_product
+        products::change_product,
+        edits::edit_point,
+        edits::edit_region,
+        edits::reorder_stops,
+        edits::list_categories,
+        edits::create_category,
+        edits::upload_image,
+        edits::image
     ),
     components(schemas(
         Created,
@@ -121,7 +129,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         )
         .route(
             "/api/platform/regions/{region}",
-            get(records::get_region::<S>),
+            get(records::get_region::<S>).patch(edits::edit_region::<S>),
         )
         .route(
             "/api/platform/routes",
@@ -130,7 +138,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/api/platform/routes/{route}", get(records::get_route::<S>))
         .route(
             "/api/platform/routes/{route}/stops",
-            get(records::route_stops::<S>),
+            get(records::route_stops::<S>).put(edits::reorder_stops::<S>),
         )
         .route(
             "/api/platform/suppliers",
@@ -144,7 +152,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/api/platform/points",
             get(points::list_points::<S>).post(points::create_point::<S>),
         )
-        .route("/api/platform/points/{point}", get(points::get_point::<S>))
+        .route(
+            "/api/platform/points/{point}",
+            get(points::get_point::<S>).patch(edits::edit_point::<S>),
+        )
         .route(
             "/api/platform/points/{point}/status",
             post(points::change_status::<S>),
@@ -158,6 +169,16 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/api/platform/products/{sku}",
             get(products::get_product::<S>).patch(products::change_product::<S>),
         )
+        .route(
+            "/api/platform/products/{sku}/image",
+            post(edits::upload_image::<S>)
+                .layer(DefaultBodyLimit::max(edits::MAX_IMAGE_BYTES + 64 * 1024)),
+        )
+        .route(
+            "/api/platform/categories",
+            get(edits::list_categories::<S>).post(edits::create_category::<S>),
+        )
+        .route("/api/images/{digest}", get(edits::image::<S>))
 }
 
 /// The id of a record just made.

@@ -54,7 +54,7 @@ pub struct ApplicationReceipt {
     pub status: PointStatus,
 }
 
-fn point_id(s: &str) -> Result<PointId, ApiError> {
+pub(super) fn point_id(s: &str) -> Result<PointId, ApiError> {
     s.parse()
         .map_err(|_| ApiError::NotFound(format!("pickup point {s} not found")))
 }
@@ -140,8 +140,9 @@ pub async fn get_point<S: Store>(
 }
 
 /// Moves a point's status (operators): an application is approved (with its
-/// route and stop) or rejected (`suspended`); an approved point is suspended and
-/// approved again. Any other move answers 422 naming `status`.
+/// route and stop) or rejected (`suspended`, with the `reason` the applicant
+/// sees); an approved point is suspended (with a reason) and approved again. Any
+/// other move answers 422 naming `status`. Audited.
 #[utoipa::path(post, path = "/api/platform/points/{point}/status", tag = "platform records",
     params(("point" = String, Path, description = "pickup point id")),
     request_body = PointTransition,
@@ -155,7 +156,10 @@ pub async fn change_status<S: Store>(
     ApiJson(req): ApiJson<PointTransition>,
 ) -> Result<Json<Point>, ApiError> {
     auth.permit(Action::ManagePoints)?;
-    let point = st.store.transition_point(point_id(&id)?, req).await?;
+    let point = st
+        .store
+        .transition_point(point_id(&id)?, req, auth.actor())
+        .await?;
     tracing::info!(point = %point.id, status = point.status.as_str(), by = %auth.id, "point status changed");
     Ok(Json(point))
 }

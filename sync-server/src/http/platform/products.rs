@@ -100,7 +100,7 @@ impl NewProductRequest {
     }
 }
 
-fn sku(s: &str) -> Result<SkuId, ApiError> {
+pub(super) fn sku(s: &str) -> Result<SkuId, ApiError> {
     s.parse()
         .map_err(|_| ApiError::NotFound(format!("product {s} not found")))
 }
@@ -159,13 +159,16 @@ pub async fn get_product<S: Store>(
     Ok(Json(st.store.get_product(sku(&id)?).await?))
 }
 
-/// Changes price, stock and/or sale window (operators). Absent fields stay;
-/// `"sale_window": null` removes the window.
+/// Edits a product (operators), from the `version` the editor read: absent
+/// fields stay, `null` removes a purchase limit, sale window or commission rate.
+/// A save over someone else's newer one answers 409 with what each field holds
+/// now; nothing is overwritten. Audited with the product before and after.
 #[utoipa::path(patch, path = "/api/platform/products/{sku}", tag = "platform records",
     params(("sku" = String, Path, description = "product SKU")),
     request_body = ProductChange,
     responses((status = 200, body = ProductRecord), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_product<S: Store>(
     State(st): State<AppState<S>>,
@@ -175,12 +178,13 @@ pub async fn change_product<S: Store>(
 ) -> Result<Json<ProductRecord>, ApiError> {
     auth.permit(Action::ManageCatalog)?;
     if req.is_empty() {
-        return Err(ApiError::field(
+        return Err(ApiError::field2(
             "body",
-            "name at least one of price, stock, sale_window",
+            "请至少修改一项",
+            "change at least one field",
         ));
     }
-    let p = st.store.update_product(sku(&id)?, req).await?;
-    tracing::info!(sku = %p.sku, price = p.price, stock = p.stock, by = %auth.id, "product changed");
+    let p = st.store.edit_product(sku(&id)?, req, auth.actor()).await?;
+    tracing::info!(sku = %p.sku, version = p.version, by = %auth.id, "product changed");
     Ok(Json(p))
 }

@@ -257,7 +257,7 @@ pub struct StaffProfile {
 }
 
 /// Who is signed in, with their role's permissions.
-#[utoipa::path(get, path = "/api/platform/me", tag = "platform staff",
+#[utoipa::path(get, path = "/api/platform/me", tag = "platform staff", operation_id = "staff_me",
     responses((status = 200, body = StaffProfile), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn me<S: Store>(
