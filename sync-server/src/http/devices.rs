@@ -19,8 +19,8 @@ use super::limits::ClientAddr;
 use super::platform::ApiQuery;
 use super::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
-    Device, DeviceStatus, EnrollError, EnrolledDevice, Enrollment, EnrollmentCode, Store,
-    CODE_VALID_FOR_MS,
+    AuditRecord, Device, DeviceStatus, EnrollError, EnrolledDevice, Enrollment, EnrollmentCode,
+    Store, CODE_VALID_FOR_MS,
 };
 
 #[derive(OpenApi)]
@@ -124,6 +124,18 @@ pub async fn create_code<S: Store>(
         .create_enrollment_code(point, auth.id.clone(), Millis::now(), valid_for)
         .await?;
     tracing::info!(%point, by = %auth.id, expires_at = code.expires_at.0, "enrollment code issued");
+    // The code itself stays out of the log: it is a credential until used.
+    let entry = AuditRecord::new(
+        "device.enrollment_code",
+        "point",
+        point.to_string(),
+        "签发设备注册码",
+    )
+    .states(
+        None::<&()>,
+        Some(&serde_json::json!({"expires_at": code.expires_at.0})),
+    );
+    st.store.append_audit(auth.actor(), entry).await?;
     Ok((StatusCode::CREATED, Json(code)))
 }
 
@@ -157,11 +169,14 @@ pub async fn revoke<S: Store>(
     let id: DeviceId = device
         .parse()
         .map_err(|_| ApiError::NotFound(format!("device {device} not found")))?;
-    Ok(Json(
-        st.store
-            .revoke_device(id, auth.id.clone(), Millis::now())
-            .await?,
-    ))
+    let device = st
+        .store
+        .revoke_device(id, auth.id.clone(), Millis::now())
+        .await?;
+    let entry = AuditRecord::new("device.revoke", "device", id.to_string(), "吊销设备")
+        .states(None::<&()>, Some(&device));
+    st.store.append_audit(auth.actor(), entry).await?;
+    Ok(Json(device))
 }
 
 /// A new counter device enrolls with the code staff issued and the public half of

@@ -18,8 +18,8 @@ use utoipa::{OpenApi, ToSchema};
 
 use super::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
-    DeliverySheet, Store, WaveDeliveries, WaveDeliverySheets, WaveInfo, WavePurchaseOrders,
-    WaveSummary,
+    AuditRecord, DeliverySheet, Store, WaveDeliveries, WaveDeliverySheets, WaveInfo,
+    WavePurchaseOrders, WaveSummary,
 };
 
 #[derive(OpenApi)]
@@ -124,6 +124,19 @@ async fn cutoff<S: Store>(
     let summary = st.store.run_cutoff(region, req.day, Millis::now()).await?;
     tracing::info!(staff = %staff.id, region = %summary.region, day = %summary.day,
         created = summary.created, "cutoff on demand");
+    if summary.created {
+        let entry = AuditRecord::new(
+            "wave.cutoff",
+            "wave",
+            format!("{}/{}", summary.region, summary.day),
+            format!("手动截单：{}", summary.day),
+        )
+        .states(
+            None::<&()>,
+            Some(&serde_json::json!({"orders": summary.orders, "units": summary.units})),
+        );
+        st.store.append_audit(staff.actor(), entry).await?;
+    }
     Ok(Json(summary.into()))
 }
 

@@ -125,6 +125,14 @@ pub struct AuditFilter {
 }
 
 pub trait AuditStore {
+    /// Appends one entry on its own, after the change it records was made
+    /// (creations, whose record is the answer itself). Edits that have a before
+    /// append inside their own step instead.
+    fn append_audit(
+        &self,
+        by: Actor,
+        record: AuditRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn audit_log(
         &self,
         filter: AuditFilter,

@@ -5,7 +5,7 @@ use linli_core::time::Millis;
 use rusqlite::Row;
 use serde_json::Value;
 
-use super::audit::{AuditEntry, AuditFilter, AuditPage, AuditStore};
+use super::audit::{Actor, AuditEntry, AuditFilter, AuditPage, AuditRecord, AuditStore};
 use super::listing::{page, Filter};
 use super::platform_store::PageRequest;
 use super::{SqliteStore, StoreError};
@@ -39,6 +39,12 @@ fn entry(r: &Row<'_>) -> Result<AuditEntry, StoreError> {
 }
 
 impl AuditStore for SqliteStore {
+    async fn append_audit(&self, by: Actor, record: AuditRecord) -> Result<(), StoreError> {
+        self.writer
+            .run(move |conn, _| super::audit::append_audit(conn, &by, Millis::now(), &record))
+            .await
+    }
+
     async fn audit_log(&self, f: AuditFilter, req: PageRequest) -> Result<AuditPage, StoreError> {
         self.readers
             .run(move |conn| {

@@ -119,6 +119,7 @@ async fn a_point_is_edited_from_the_version_read_and_a_stale_save_is_refused() {
         "{cleared}"
     );
 
+    assert_eq!(audit(&s, "point.create").await["total"], 1);
     let log = audit(&s, "point.update").await;
     assert_eq!(log["total"], 2, "{log}");
     let changed: Vec<&str> = log["items"][1]["changes"]
@@ -362,4 +363,11 @@ async fn categories_list_every_one_in_use_and_an_image_is_checked_stored_and_ser
     assert_eq!(status, 404);
     assert_eq!(audit(&s, "product.image").await["total"], 1);
     assert_eq!(audit(&s, "category.create").await["total"], 1);
+    let made = audit(&s, "product.create").await;
+    assert_eq!(
+        (&made["total"], &made["items"][0]["target_id"]),
+        (&json!(1), &json!(sku)),
+        "{made}"
+    );
+    assert_eq!(audit(&s, "supplier.create").await["total"], 1);
 }

@@ -181,6 +181,22 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route("/api/images/{digest}", get(edits::image::<S>))
 }
 
+/// Records a creation in the audit log, with the record as it was asked for.
+pub(crate) async fn audit_created<S: Store>(
+    st: &AppState<S>,
+    auth: &super::StaffAuth,
+    action: &'static str,
+    kind: &'static str,
+    id: &str,
+    summary: String,
+    record: &impl Serialize,
+) -> Result<(), ApiError> {
+    let entry =
+        crate::store::AuditRecord::new(action, kind, id, summary).states(None::<&()>, Some(record));
+    st.store.append_audit(auth.actor(), entry).await?;
+    Ok(())
+}
+
 /// The id of a record just made.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Created {

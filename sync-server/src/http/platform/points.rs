@@ -103,8 +103,11 @@ pub async fn create_point<S: Store>(
     auth.permit(Action::ManagePoints)?;
     req.validate().map_err(ApiError::Invalid)?;
     check_placement(&st, &req).await?;
-    let id = st.store.create_point(req).await?;
-    Ok(created(id.to_string()))
+    let asked = req.clone();
+    let id = st.store.create_point(req).await?.to_string();
+    let summary = format!("新增自提点：{}", asked.name);
+    super::audit_created(&st, &auth, "point.create", "point", &id, summary, &asked).await?;
+    Ok(created(id))
 }
 
 /// Pickup points, filtered by status, region and route, a page at a time.

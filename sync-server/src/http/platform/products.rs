@@ -124,7 +124,10 @@ pub async fn create_product<S: Store>(
         "supplier",
     )?;
     let id = product.sku.to_string();
+    let summary = format!("新增商品：{}", product.name);
     st.store.upsert_product(product, stock).await?;
+    let made = st.store.get_product(sku(&id)?).await?;
+    super::audit_created(&st, &auth, "product.create", "product", &id, summary, &made).await?;
     Ok(created(id))
 }
 

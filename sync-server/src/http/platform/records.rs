@@ -6,7 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{created, referenced, taken, ApiQuery, Created};
+use super::{audit_created, created, referenced, taken, ApiQuery, Created};
 use crate::http::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
     NewRegion, NewRoute, NewSupplier, PageRequest, Region, RegionPage, Route, RoutePage, RouteStop,
@@ -44,11 +44,14 @@ pub async fn create_region<S: Store>(
     ApiJson(req): ApiJson<NewRegion>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     auth.permit(Action::ManageRoutes)?;
+    let asked = req.clone();
     let id = st
         .store
         .create_region(req)
         .await
         .map_err(|e| taken(e, "name"))?;
+    let summary = format!("新增区域：{}", asked.name);
+    audit_created(&st, &auth, "region.create", "region", &id, summary, &asked).await?;
     Ok(created(id))
 }
 
@@ -95,11 +98,14 @@ pub async fn create_route<S: Store>(
         "region",
         "region",
     )?;
+    let asked = req.clone();
     let id = st
         .store
         .create_route(req)
         .await
         .map_err(|e| taken(e, "name"))?;
+    let summary = format!("新增线路：{}", asked.name);
+    audit_created(&st, &auth, "route.create", "route", &id, summary, &asked).await?;
     Ok(created(id))
 }
 
@@ -153,11 +159,23 @@ pub async fn create_supplier<S: Store>(
     ApiJson(req): ApiJson<NewSupplier>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     auth.permit(Action::ManageCatalog)?;
+    let asked = req.clone();
     let id = st
         .store
         .create_supplier(req)
         .await
         .map_err(|e| taken(e, "name"))?;
+    let summary = format!("新增供应商：{}", asked.name);
+    audit_created(
+        &st,
+        &auth,
+        "supplier.create",
+        "supplier",
+        &id,
+        summary,
+        &asked,
+    )
+    .await?;
     Ok(created(id))
 }
 
