@@ -63,7 +63,7 @@ api-check: build
 # The staff's day through the admin web in headless Chromium against a demo
 # server; screenshots in artifacts/admin.
 admin-e2e: build
-	scripts/admin-e2e.sh $(SERVER_BIN) artifacts/admin
+	scripts/admin-e2e.sh $(SERVER_BIN) artifacts/admin $(TARGET_DIR)/debug/counter-short
 
 # One cargo invocation builds the app, the server and every test target, so
 # they share one feature resolution: `cargo test` then compiles nothing anew,

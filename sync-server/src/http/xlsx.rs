@@ -1,10 +1,10 @@
-//! Excel workbooks staff download: a settlement period's. Amounts follow
+//! Excel workbooks staff download: a settlement period's, a list of orders. Amounts follow
 //! `linli_core::sheet` (whole fen beside the yuan text).
 
 use linli_core::sheet::{amount, header};
 use rust_xlsxwriter::{Workbook, XlsxError};
 
-use crate::store::{EntryKind, PointStatement, SettlementPeriod};
+use crate::store::{EntryKind, OrderSummary, PointStatement, SettlementPeriod};
 
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -84,5 +84,47 @@ pub fn period_workbook(
     }
     sheet.set_column_width(0, 20)?;
     sheet.set_column_width(3, 14)?;
+    book.save_to_buffer()
+}
+
+/// Orders as the list shows them, one row each.
+pub fn orders_workbook(orders: &[OrderSummary]) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("订单 Orders")?;
+    header(
+        sheet,
+        0,
+        &[
+            "订单号 Number",
+            "配送日 Day",
+            "自提点 Point",
+            "顾客 Consumer",
+            "手机尾号 Phone",
+            "实付（分）Paid fen",
+            "实付 Paid",
+            "已退（分）Refunded fen",
+            "已退 Refunded",
+            "支付方式 Payment",
+            "状态 Status",
+            "冲突 Conflicts",
+            "订单 ID",
+        ],
+    )?;
+    for (row, o) in (1u32..).zip(orders) {
+        sheet.write(row, 0, o.number.as_str())?;
+        sheet.write(row, 1, o.day.as_str())?;
+        sheet.write(row, 2, o.point_name.as_str())?;
+        sheet.write(row, 3, o.consumer_name.as_str())?;
+        sheet.write(row, 4, o.phone_tail.as_str())?;
+        amount(sheet, row, 5, o.paid)?;
+        amount(sheet, row, 7, o.refunded)?;
+        sheet.write(row, 9, o.payment.as_str())?;
+        sheet.write(row, 10, o.status.as_str())?;
+        sheet.write(row, 11, o.conflicts.join(", "))?;
+        sheet.write(row, 12, o.id.as_str())?;
+    }
+    sheet.set_column_width(2, 20)?;
+    sheet.set_column_width(12, 38)?;
     book.save_to_buffer()
 }

@@ -748,6 +748,23 @@ async fn staff_cancel_before_shipment_and_are_told_to_refund_after() {
         .await;
     assert_eq!(cancelled["items"][0]["id"], a["id"]);
     assert_eq!(cancelled["total"], 1);
+    // The same filters export to Excel: every order found, one row each.
+    let xlsx = s
+        .client
+        .get(s.url("/api/platform/orders.xlsx?status=refunded"))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), 200);
+    let bytes = xlsx.bytes().await.unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "订单 Orders").unwrap();
+    let rows: Vec<_> = sheet.rows().collect();
+    assert_eq!(rows.len(), 2, "a header and the one refunded order");
+    assert_eq!(rows[1][12].to_string(), a["id"].as_str().unwrap());
+    assert_eq!(rows[1][10].to_string(), "refunded");
     let (status, e) = s.get("/api/platform/orders?status=lost", Some(&ops)).await;
     assert_eq!((status, &e["fields"][0]["field"]), (422, &json!("status")));
     let (status, _) = s

@@ -1094,6 +1094,29 @@ async fn handover_to_withdrawal_end_to_end() {
         .await;
     assert_eq!(status, 403);
 
+    // The period as Excel: the settlement in whole fen beside the yuan text.
+    let xlsx = s
+        .client
+        .get(s.url(&format!(
+            "/api/platform/settlement-periods/{}/export.xlsx",
+            period["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&finance)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), 200);
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "结算 Settlements").unwrap();
+    let row = sheet.rows().nth(3).expect("one settlement row");
+    assert_eq!(row[0].to_string(), point.to_string());
+    assert_eq!(
+        (row[6].to_string(), row[7].to_string()),
+        ("1963".to_string(), "¥19.63".to_string())
+    );
+
     let (status, err) = s
         .post(
             &format!("/api/platform/points/{point}/withdrawals"),
