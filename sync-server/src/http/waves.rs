@@ -27,6 +27,7 @@ use crate::store::{
     paths(
         cutoff,
         list_waves,
+        open_days,
         purchase_orders,
         delivery_sheets,
         deliveries,
@@ -43,6 +44,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
     Router::new()
         .route(&format!("{REGION}/cutoff"), post(cutoff::<S>))
         .route(&format!("{REGION}/waves"), get(list_waves::<S>))
+        .route(&format!("{REGION}/open-days"), get(open_days::<S>))
         .route(
             &format!("{REGION}/waves/{{day}}/purchase-orders"),
             get(purchase_orders::<S>),
@@ -138,6 +140,42 @@ async fn cutoff<S: Store>(
         st.store.append_audit(staff.actor(), entry).await?;
     }
     Ok(Json(summary.into()))
+}
+
+/// Delivery days of the region with orders and no wave yet (the last 30 days
+/// on), oldest first: what "cut off now" can be run for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenDays {
+    pub region: String,
+    pub days: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/platform/regions/{region}/open-days", tag = "waves",
+    params(("region" = String, Path, description = "region id")),
+    responses((status = 200, body = OpenDays), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+async fn open_days<S: Store>(
+    State(st): State<AppState<S>>,
+    staff: StaffAuth,
+    Path(region): Path<String>,
+) -> Result<Json<OpenDays>, ApiError> {
+    staff.permit(Action::ViewBusiness)?;
+    let today = linli_core::business_day::RegionClock::platform()
+        .local_date(Millis::now())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let since = linli_core::report::DayRange::ending(today, linli_core::report::OVERVIEW_DAYS).from;
+    let regions = st.store.region_cutoffs(since.to_string()).await?;
+    let r = regions
+        .into_iter()
+        .find(|r| r.region == region)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("region {region}")).zh(format!("没有区域 {region}"))
+        })?;
+    Ok(Json(OpenDays {
+        region: r.region,
+        days: r.unfrozen_order_days,
+    }))
 }
 
 /// The region's frozen waves, newest first.

@@ -728,6 +728,10 @@ async fn staff_cancel_before_shipment_and_are_told_to_refund_after() {
         (status, &e["fields"][0]["field"]),
         (422, &json!("Idempotency-Key"))
     );
+    // The day waits for its cutoff, and is no longer open after it.
+    let open = format!("/api/platform/regions/{}/open-days", s.region);
+    let (_, days) = s.get(&open, Some(&ops)).await;
+    assert_eq!(days["days"], json!([b["day"]]), "{days}");
     // After cutoff: a refund, not a cancel.
     s.store
         .run_cutoff(
@@ -739,6 +743,8 @@ async fn staff_cancel_before_shipment_and_are_told_to_refund_after() {
         .unwrap();
     let (status, e) = s.post_keyed(&cancel(&b["id"]), &ops, "c-3", &why).await;
     assert_eq!(status, 422, "{e}");
+    let (_, days) = s.get(&open, Some(&ops)).await;
+    assert_eq!(days["days"], json!([]), "{days}");
     // The list finds both, and only the cancelled one (paid online, so its
     // status is `refunded`) by status.
     let (_, all) = s.get("/api/platform/orders", Some(&ops)).await;

@@ -172,6 +172,18 @@ async fn a_rejected_application_says_why_and_every_move_is_audited() {
         (200, &json!("地址不在配送范围")),
         "{p}"
     );
+    // The applicant looks up the receipt's id and sees why.
+    let (status, seen) = s
+        .get(
+            &format!("/api/leader-applications/{}", a["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &seen["status"], &seen["reason"]),
+        (200, &json!("suspended"), &json!("地址不在配送范围")),
+        "{seen}"
+    );
 
     let (_, b) = s
         .post("/api/leader-applications", None, &apply("天心阁店"))

@@ -53,6 +53,7 @@ use crate::store::{
         points::get_point,
         points::change_status,
         points::apply,
+        points::application_status,
         products::create_product,
         products::list_products,
         products::get_product,
@@ -161,6 +162,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             post(points::change_status::<S>),
         )
         .route("/api/leader-applications", post(points::apply::<S>))
+        .route(
+            "/api/leader-applications/{id}",
+            get(points::application_status::<S>),
+        )
         .route(
             "/api/platform/products",
             get(products::list_products::<S>).post(products::create_product::<S>),

@@ -52,6 +52,9 @@ pub struct ApplicationReceipt {
     /// The pickup point the application became.
     pub id: String,
     pub status: PointStatus,
+    /// Why staff said no (or suspended the point), when they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 pub(super) fn point_id(s: &str) -> Result<PointId, ApiError> {
@@ -204,6 +207,25 @@ pub async fn apply<S: Store>(
         Json(ApplicationReceipt {
             id: id.to_string(),
             status: PointStatus::Applied,
+            reason: None,
         }),
     ))
+}
+
+/// Where an application stands, for the applicant (no account: the id from the
+/// receipt is the key): still `applied`, `approved`, or `suspended` with the
+/// reason staff gave.
+#[utoipa::path(get, path = "/api/leader-applications/{id}", tag = "leader applications",
+    params(("id" = String, Path, description = "the id the application's receipt gave")),
+    responses((status = 200, body = ApplicationReceipt), (status = 404, body = ErrorBody)))]
+pub async fn application_status<S: Store>(
+    State(st): State<AppState<S>>,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationReceipt>, ApiError> {
+    let p = st.store.get_point(point_id(&id)?).await?;
+    Ok(Json(ApplicationReceipt {
+        id: p.id,
+        status: p.status,
+        reason: p.decision_reason,
+    }))
 }
