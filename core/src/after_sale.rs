@@ -131,6 +131,96 @@ impl ClaimRefusal {
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// The most photos one claim carries.
+pub const MAX_CLAIM_PHOTOS: usize = 9;
+pub const MAX_CLAIM_DESCRIPTION: usize = 500;
+
+/// What a consumer files (售后申请), before it meets the order and the catalog.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimFiling<'a> {
+    pub reason: ClaimReason,
+    pub description: &'a str,
+    pub photos: usize,
+    /// (SKU, quantity) claimed; empty for the whole order.
+    pub lines: &'a [(crate::ids::SkuId, u32)],
+}
+
+/// Checks a consumer's filing against the order's lines (SKU, quantity still
+/// not refunded) and each product's terms (`check_claim_line`, with the goods
+/// received at `received_at`). Every problem is named by its field.
+pub fn check_filing(
+    f: &ClaimFiling<'_>,
+    order: &[(crate::ids::SkuId, u32, ReturnTerms)],
+    received_at: Option<Millis>,
+    at: Millis,
+) -> Result<(), Vec<crate::catalog::FieldError>> {
+    use crate::catalog::FieldError;
+    let mut errs = Vec::new();
+    if f.reason == ClaimReason::ShortDelivery {
+        errs.push(
+            FieldError::new(
+                "reason",
+                "a short delivery is reported by the counter, not filed",
+            )
+            .zh("缺货由自提点验货时上报，无需申请"),
+        );
+    }
+    if f.photos < MIN_CLAIM_PHOTOS || f.photos > MAX_CLAIM_PHOTOS {
+        errs.push(
+            FieldError::new(
+                "photos",
+                format!(
+                    "{MIN_CLAIM_PHOTOS}–{MAX_CLAIM_PHOTOS} photos of the goods ({} given)",
+                    f.photos
+                ),
+            )
+            .zh(format!(
+                "请上传 {MIN_CLAIM_PHOTOS}–{MAX_CLAIM_PHOTOS} 张商品照片（当前 {} 张）",
+                f.photos
+            )),
+        );
+    }
+    let description = f.description.trim();
+    if description.is_empty() || description.chars().count() > MAX_CLAIM_DESCRIPTION {
+        errs.push(
+            FieldError::new(
+                "description",
+                format!("say what is wrong (1–{MAX_CLAIM_DESCRIPTION} characters)"),
+            )
+            .zh(format!("请描述问题（1–{MAX_CLAIM_DESCRIPTION} 字）")),
+        );
+    }
+    let whole: Vec<(crate::ids::SkuId, u32)> = order.iter().map(|(s, q, _)| (*s, *q)).collect();
+    let asked = if f.lines.is_empty() {
+        &whole[..]
+    } else {
+        f.lines
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, (sku, qty)) in asked.iter().enumerate() {
+        let field = format!("lines[{i}]");
+        let Some((_, left, terms)) = order.iter().find(|(s, _, _)| s == sku) else {
+            errs.push(FieldError::new(&field, "not a line of this order").zh("不是该订单的商品"));
+            continue;
+        };
+        if !seen.insert(*sku) {
+            errs.push(FieldError::new(&field, "listed twice").zh("重复的商品"));
+        } else if *qty == 0 || qty > left {
+            errs.push(
+                FieldError::new(&field, format!("1–{left} of this line can be claimed"))
+                    .zh(format!("该商品可申请 1–{left} 件")),
+            );
+        } else if let Err(r) = check_claim_line(f.reason, *terms, received_at, at) {
+            errs.push(FieldError::new(&field, r.to_string()).zh(r.message_zh()));
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs)
+    }
+}
+
 /// May a claim of `reason` on a product with `terms`, whose goods the consumer
 /// received at `received_at` (the handover), be refunded at `at`? The window runs
 /// `window_days` × 24 h from the handover: a moment, not a business day, so no
@@ -159,6 +249,99 @@ pub fn check_claim_line(
         return Err(ClaimRefusal::PastWindow { deadline });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod filing_tests {
+    use super::*;
+    use crate::ids::SkuId;
+
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+
+    #[test]
+    fn a_filing_needs_photos_words_and_lines_of_the_order_within_their_window() {
+        let (eggs, milk) = (SkuId::new(), SkuId::new());
+        let terms = ReturnTerms {
+            returnable: true,
+            window_days: 2,
+        };
+        let order = [
+            (eggs, 2, terms),
+            (
+                milk,
+                1,
+                ReturnTerms {
+                    returnable: false,
+                    window_days: 0,
+                },
+            ),
+        ];
+        let got = Some(Millis(0));
+        let ok = ClaimFiling {
+            reason: ClaimReason::Damaged,
+            description: "两个蛋碎了",
+            photos: 2,
+            lines: &[(eggs, 2)],
+        };
+        assert_eq!(check_filing(&ok, &order, got, Millis(DAY)), Ok(()));
+        let fields = |f: &ClaimFiling<'_>, at| {
+            check_filing(f, &order, got, Millis(at))
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.field)
+                .collect::<Vec<_>>()
+        };
+        let bad = ClaimFiling {
+            photos: 1,
+            description: " ",
+            ..ok.clone()
+        };
+        assert_eq!(fields(&bad, DAY), ["photos", "description"]);
+        assert_eq!(
+            fields(
+                &ClaimFiling {
+                    lines: &[(eggs, 3)],
+                    ..ok.clone()
+                },
+                DAY
+            ),
+            ["lines[0]"]
+        );
+        assert_eq!(
+            fields(
+                &ClaimFiling {
+                    lines: &[(SkuId::new(), 1)],
+                    ..ok.clone()
+                },
+                DAY
+            ),
+            ["lines[0]"]
+        );
+        assert_eq!(fields(&ok, 3 * DAY), ["lines[0]"], "past the window");
+        // The whole order: the milk is not returnable.
+        assert_eq!(
+            fields(
+                &ClaimFiling {
+                    lines: &[],
+                    ..ok.clone()
+                },
+                DAY
+            ),
+            ["lines[1]"]
+        );
+        // The wrong item is the platform's fault: no window, even for the milk.
+        let wrong = ClaimFiling {
+            reason: ClaimReason::WrongItem,
+            lines: &[(milk, 1)],
+            ..ok.clone()
+        };
+        assert_eq!(check_filing(&wrong, &order, got, Millis(30 * DAY)), Ok(()));
+        let short = ClaimFiling {
+            reason: ClaimReason::ShortDelivery,
+            ..ok
+        };
+        assert_eq!(fields(&short, DAY), ["reason"]);
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod admin_site;
 pub mod auth;
 mod claims;
 pub mod consumer;
+mod consumer_claims;
 mod devices;
 mod error;
 pub mod idempotency;
@@ -99,6 +100,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     Router::new()
         .merge(ops::routes())
         .merge(consumer::routes())
+        .merge(consumer_claims::routes())
         .merge(ledger::routes())
         .merge(orders::routes())
         .merge(claims::routes())
@@ -133,6 +135,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ops::OpsApi::openapi();
     doc.merge(consumer::ConsumerApi::openapi());
+    doc.merge(consumer_claims::ConsumerClaimsApi::openapi());
     doc.merge(ledger::LedgerApi::openapi());
     doc.merge(orders::OrdersApi::openapi());
     doc.merge(claims::ClaimsApi::openapi());

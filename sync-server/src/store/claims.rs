@@ -183,7 +183,26 @@ pub struct ExceptionClose {
     pub resolution: String,
 }
 
+/// A consumer's after-sale claim on one of their orders, with photos already
+/// uploaded (their digests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewClaim {
+    pub consumer: linli_core::ids::ConsumerId,
+    pub order: linli_core::ids::OrderId,
+    pub reason: linli_core::after_sale::ClaimReason,
+    pub description: String,
+    /// (SKU, quantity); empty for the whole order.
+    pub lines: Vec<(linli_core::ids::SkuId, u32)>,
+    pub photos: Vec<String>,
+    pub at: Millis,
+}
+
 pub trait ClaimDesk {
+    /// Files a consumer's claim into the staff queue, checked by
+    /// `linli_core::after_sale::check_filing` against the order and its
+    /// products' return terms; every photo must be one the server holds.
+    fn file_claim(&self, claim: NewClaim)
+        -> impl Future<Output = Result<Claim, StoreError>> + Send;
     fn list_claims(
         &self,
         filter: ClaimFilter,

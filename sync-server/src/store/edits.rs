@@ -203,6 +203,13 @@ pub trait RecordDesk {
         image: ImageUpload,
         by: Actor,
     ) -> impl Future<Output = Result<ProductRecord, StoreError>> + Send;
+    /// Keeps an image (once per digest) uploaded by `uploader` (a staff or
+    /// consumer id), for a claim to name.
+    fn keep_image(
+        &self,
+        image: ImageUpload,
+        uploader: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// A stored image: its content type and bytes.
     fn image(
         &self,

@@ -54,7 +54,7 @@ use serde::{Deserialize, Serialize};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditPage, AuditRecord, AuditStore};
 pub use claims::{
     Claim, ClaimDecision, ClaimDesk, ClaimFilter, ClaimLine, ClaimPage, ClaimPhoto, ClaimVerdict,
-    ExceptionClose, ExceptionFilter, ExceptionItem, ExceptionPage, Said, CLAIM_SOURCES,
+    ExceptionClose, ExceptionFilter, ExceptionItem, ExceptionPage, NewClaim, Said, CLAIM_SOURCES,
     CLAIM_STATUSES, EXCEPTION_KINDS,
 };
 pub use consumer::{

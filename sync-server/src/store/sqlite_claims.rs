@@ -4,7 +4,11 @@
 
 use std::sync::Arc;
 
-use linli_core::after_sale::{check_claim_line, ClaimReason, ClaimRefusal, ReturnTerms};
+use linli_core::after_sale::{
+    check_claim_line, check_filing, ClaimFiling, ClaimReason, ClaimRefusal, ReturnTerms,
+};
+use linli_core::catalog::FieldError;
+use linli_core::ids::SkuId;
 use linli_core::money::Fen;
 use linli_core::refund::RefundLineAsk;
 use linli_core::time::Millis;
@@ -14,7 +18,7 @@ use serde_json::json;
 use super::audit::{append_audit, AuditRecord};
 use super::claims::{
     Claim, ClaimDecision, ClaimDesk, ClaimFilter, ClaimLine, ClaimPage, ClaimPhoto, ClaimVerdict,
-    ExceptionClose, ExceptionFilter, ExceptionItem, ExceptionPage, Said,
+    ExceptionClose, ExceptionFilter, ExceptionItem, ExceptionPage, NewClaim, Said,
 };
 use super::ledger::NewRefund;
 use super::listing::{page, Filter};
@@ -162,20 +166,13 @@ fn claim_row(conn: &Connection, r: &Row<'_>, now: Millis) -> Result<Claim, Store
     })
 }
 
-/// Where staff see a photo, once the server holds it.
+/// Where staff see a photo, once the server holds it (a counter's photo stays on
+/// the counter until it is uploaded; its hash is still shown).
 fn photo_url(conn: &Connection, hash: &str) -> Result<Option<String>, StoreError> {
-    let held: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'images')",
-        )?
-        .query_row([], |r| r.get(0))?;
-    if !held {
-        return Ok(None);
-    }
     let found: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM images WHERE sha256 = ?1)")?
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM images WHERE digest = ?1)")?
         .query_row([hash], |r| r.get(0))?;
-    Ok(found.then(|| format!("/api/images/{hash}")))
+    Ok(found.then(|| super::sqlite_edits::image_url(hash)))
 }
 
 fn load_claim(conn: &Connection, id: &str, now: Millis) -> Result<Claim, StoreError> {
@@ -390,7 +387,88 @@ fn load_exception(conn: &Connection, id: &str) -> Result<ExceptionItem, StoreErr
     }
 }
 
+fn file(conn: &Connection, c: NewClaim) -> Result<Claim, StoreError> {
+    let order = c.order.to_string();
+    let missing = || StoreError::NotFound(format!("order {order}"));
+    let (point, picked_up_at, name, phone): (String, Option<i64>, String, String) = conn
+        .prepare_cached(
+            "SELECT o.point_id, o.picked_up_at, k.name, k.phone FROM orders o
+             JOIN consumers k ON k.id = o.consumer_id WHERE o.id = ?1 AND o.consumer_id = ?2",
+        )?
+        .query_row(params![order, c.consumer.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => missing(),
+            e => e.into(),
+        })?;
+    let mut lines = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.sku, l.qty - l.refunded_qty, pr.returnable, pr.return_window_days
+         FROM order_lines l JOIN products pr ON pr.sku = l.sku WHERE l.order_id = ?1",
+    )?;
+    let mut rows = stmt.query([&order])?;
+    while let Some(r) = rows.next()? {
+        let sku: String = r.get(0)?;
+        let sku: SkuId = sku
+            .parse()
+            .map_err(|_| StoreError::Internal(format!("order {order} has a bad SKU {sku}")))?;
+        let left = u32::try_from(r.get::<_, i64>(1)?.max(0)).unwrap_or(0);
+        let terms = ReturnTerms {
+            returnable: r.get(2)?,
+            window_days: r.get(3)?,
+        };
+        lines.push((sku, left, terms));
+    }
+    let filing = ClaimFiling {
+        reason: c.reason,
+        description: &c.description,
+        photos: c.photos.len(),
+        lines: &c.lines,
+    };
+    check_filing(&filing, &lines, picked_up_at.map(Millis), c.at).map_err(StoreError::Invalid)?;
+    let mut held = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM images WHERE digest = ?1)")?;
+    for (i, photo) in c.photos.iter().enumerate() {
+        if !held.query_row([photo], |r| r.get::<_, bool>(0))? {
+            return Err(StoreError::Invalid(vec![FieldError::new(
+                &format!("photos[{i}]"),
+                "not an uploaded photo: upload it first (POST /api/consumer/images)",
+            )
+            .zh("照片未上传，请先上传")]));
+        }
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let photos =
+        serde_json::to_string(&c.photos).map_err(|e| StoreError::Internal(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO claims (id, point_id, order_id, source, reason, description, claimant_name,
+            claimant_phone, photos, opened_at)
+         VALUES (?1, ?2, ?3, 'consumer', ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        id,
+        point,
+        order,
+        c.reason.as_str(),
+        c.description.trim(),
+        name,
+        phone,
+        photos,
+        c.at.0
+    ])?;
+    let mut line =
+        conn.prepare_cached("INSERT INTO claim_lines (claim_id, sku, qty) VALUES (?1, ?2, ?3)")?;
+    for (sku, qty) in &c.lines {
+        line.execute(params![id, sku.to_string(), qty])?;
+    }
+    load_claim(conn, &id, c.at)
+}
+
 impl ClaimDesk for SqliteStore {
+    async fn file_claim(&self, claim: NewClaim) -> Result<Claim, StoreError> {
+        self.writer.run(move |conn, _| file(conn, claim)).await
+    }
+
     async fn list_claims(&self, f: ClaimFilter, req: PageRequest) -> Result<ClaimPage, StoreError> {
         self.readers
             .run(move |conn| {

@@ -443,13 +443,7 @@ fn create_category(conn: &Connection, c: NewCategory, by: &Actor) -> Result<Cate
     Ok(made)
 }
 
-fn set_image(
-    conn: &Connection,
-    sku: &str,
-    image: ImageUpload,
-    by: &Actor,
-) -> Result<ProductRecord, StoreError> {
-    let before = load_product(conn, sku)?;
+fn keep(conn: &Connection, image: &ImageUpload, uploader: &str) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO images (digest, content_type, bytes, uploaded_at, uploaded_by)
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (digest) DO NOTHING",
@@ -459,8 +453,19 @@ fn set_image(
         image.content_type,
         image.bytes,
         Millis::now().0,
-        by.id
+        uploader
     ])?;
+    Ok(())
+}
+
+fn set_image(
+    conn: &Connection,
+    sku: &str,
+    image: ImageUpload,
+    by: &Actor,
+) -> Result<ProductRecord, StoreError> {
+    let before = load_product(conn, sku)?;
+    keep(conn, &image, &by.id)?;
     let url = image_url(&image.digest);
     let mut urls = vec![url.clone()];
     urls.extend(before.image_urls.iter().filter(|u| **u != url).cloned());
@@ -548,6 +553,12 @@ impl RecordDesk for SqliteStore {
     ) -> Result<ProductRecord, StoreError> {
         self.writer
             .run(move |conn, _| set_image(conn, &sku.to_string(), image, &by))
+            .await
+    }
+
+    async fn keep_image(&self, image: ImageUpload, uploader: String) -> Result<(), StoreError> {
+        self.writer
+            .run(move |conn, _| keep(conn, &image, &uploader))
             .await
     }
 

@@ -796,6 +796,112 @@ async fn staff_cancel_before_shipment_and_are_told_to_refund_after() {
         .contains("顾客来电取消"));
 }
 
+/// A PNG header and `tag`: two different photos as far as the server can tell.
+fn photo(tag: u8) -> Vec<u8> {
+    let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    b.extend_from_slice(&[tag; 64]);
+    b
+}
+
+#[tokio::test]
+async fn a_consumer_files_a_claim_with_photos_and_staff_see_it_in_the_queue() {
+    let s = Shop::open(Arc::new(TestProvider::new())).await;
+    let eggs = s.product("本地土鸡蛋", 2_390, 10, |_| {}).await;
+    let t = s.sign_in("13812345678", "王女士").await;
+    let other = s.sign_in("13900001111", "李先生").await;
+    let (_, o) = s.order(&t, "a", &s.one_line(eggs, 2)).await;
+    let claims = format!("/api/consumer/orders/{}/claims", o["id"].as_str().unwrap());
+    let upload = |token: &str, bytes: Vec<u8>, kind: &str| {
+        s.client
+            .post(format!("http://{}/api/consumer/images", s.addr))
+            .bearer_auth(token)
+            .header("content-type", kind)
+            .body(bytes)
+            .send()
+    };
+    let (status, e) = answer(
+        upload(&t, b"not an image".to_vec(), "image/png")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, &e["fields"][0]["field"]),
+        (422, &json!("image")),
+        "{e}"
+    );
+    let (status, a) = answer(upload(&t, photo(1), "image/png").await.unwrap()).await;
+    assert_eq!(status, 201, "{a}");
+    let (_, b) = answer(upload(&t, photo(2), "image/png").await.unwrap()).await;
+    let photos = json!([a["digest"], b["digest"]]);
+
+    let claim = |reason: &str, photos: &Value| json!({"reason": reason, "description": "送来的是鸭蛋", "lines": [{"sku": eggs.to_string(), "qty": 1}], "photos": photos});
+    let (status, e) = s
+        .post(
+            &claims,
+            Some(&t),
+            &claim("wrong_item", &json!([a["digest"]])),
+        )
+        .await;
+    assert_eq!(
+        (status, &e["fields"][0]["field"]),
+        (422, &json!("photos")),
+        "{e}"
+    );
+    let (status, e) = s
+        .post(
+            &claims,
+            Some(&t),
+            &claim("wrong_item", &json!([a["digest"], "f".repeat(64)])),
+        )
+        .await;
+    assert_eq!(
+        (status, &e["fields"][0]["field"]),
+        (422, &json!("photos[1]")),
+        "{e}"
+    );
+    // Damage needs the goods in hand: not yet picked up.
+    let (status, e) = s.post(&claims, Some(&t), &claim("damaged", &photos)).await;
+    assert_eq!(
+        (status, &e["fields"][0]["field"]),
+        (422, &json!("lines[0]")),
+        "{e}"
+    );
+    // Someone else's order is not found.
+    let (status, _) = s
+        .post(&claims, Some(&other), &claim("wrong_item", &photos))
+        .await;
+    assert_eq!(status, 404);
+    let (status, c) = s
+        .post(&claims, Some(&t), &claim("wrong_item", &photos))
+        .await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(
+        (&c["source"], &c["status"]),
+        (&json!("consumer"), &json!("open"))
+    );
+
+    // Staff find it in the queue with its photos viewable.
+    let ops = ops_token(&s);
+    let (_, queue) = s
+        .get("/api/platform/claims?source=consumer", Some(&ops))
+        .await;
+    assert_eq!(queue["total"], 1, "{queue}");
+    let shown = &queue["items"][0];
+    assert_eq!(shown["photos"].as_array().unwrap().len(), 2);
+    let url = shown["photos"][0]["url"].as_str().unwrap();
+    let served = s
+        .client
+        .get(format!("http://{}{url}", s.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap().to_vec(), photo(1));
+    assert_eq!(shown["lines"][0]["qty"], 1);
+    assert!(shown["lines"][0]["refusal"].is_null(), "{shown}");
+}
+
 #[tokio::test]
 async fn nearby_points_are_approved_within_the_radius_and_nearest_first() {
     let s = shop().await;

@@ -4,6 +4,7 @@
 //! staff accounts are for admins only.
 
 mod edits;
+pub use edits::{check_image, MAX_IMAGE_BYTES};
 mod points;
 mod products;
 mod records;
