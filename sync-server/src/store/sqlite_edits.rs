@@ -59,6 +59,22 @@ fn check_version<T: serde::Serialize>(
     Err(StoreError::Stale(errs))
 }
 
+/// The audit entry of an edit: the record before and after, in the edit's job.
+#[allow(clippy::too_many_arguments)]
+fn record_edit<T: serde::Serialize>(
+    conn: &Connection,
+    by: &Actor,
+    action: &'static str,
+    kind: &'static str,
+    id: &str,
+    summary: String,
+    before: &T,
+    after: &T,
+) -> Result<(), StoreError> {
+    let entry = AuditRecord::new(action, kind, id, summary).states(Some(before), Some(after));
+    append_audit(conn, by, Millis::now(), &entry)
+}
+
 fn touched_product(c: &ProductChange) -> Vec<&'static str> {
     let mut f = Vec::new();
     let mut t = |on: bool, name| {
@@ -178,17 +194,15 @@ fn edit_product(
         pull_changed("*", linli_core::sync::PullKind::Catalog);
     }
     let after = load_product(conn, sku)?;
-    append_audit(
+    record_edit(
         conn,
         by,
-        Millis::now(),
-        &AuditRecord::new(
-            "product.update",
-            "product",
-            sku,
-            format!("修改商品：{}", after.name),
-        )
-        .states(Some(&before), Some(&after)),
+        "product.update",
+        "product",
+        sku,
+        format!("修改商品：{}", after.name),
+        &before,
+        &after,
     )?;
     Ok(after)
 }
@@ -271,17 +285,15 @@ fn edit_point(
         ],
     )?;
     let after = load_point(conn, id)?;
-    append_audit(
+    record_edit(
         conn,
         by,
-        Millis::now(),
-        &AuditRecord::new(
-            "point.update",
-            "point",
-            id,
-            format!("修改自提点：{}", after.name),
-        )
-        .states(Some(&before), Some(&after)),
+        "point.update",
+        "point",
+        id,
+        format!("修改自提点：{}", after.name),
+        &before,
+        &after,
     )?;
     Ok(after)
 }
@@ -326,17 +338,15 @@ fn edit_region(
         e => e.into(),
     })?;
     let after = load_region(conn, id)?;
-    append_audit(
+    record_edit(
         conn,
         by,
-        Millis::now(),
-        &AuditRecord::new(
-            "region.update",
-            "region",
-            id,
-            format!("修改区域：{}", after.name),
-        )
-        .states(Some(&before), Some(&after)),
+        "region.update",
+        "region",
+        id,
+        format!("修改区域：{}", after.name),
+        &before,
+        &after,
     )?;
     Ok(after)
 }
@@ -360,12 +370,16 @@ fn reorder(
         set.execute(params![p, seq])?;
     }
     let after = stops(conn, route)?;
-    append_audit(
+    let summary = "调整线路站点顺序".to_string();
+    record_edit(
         conn,
         by,
-        Millis::now(),
-        &AuditRecord::new("route.reorder", "route", route, "调整线路站点顺序")
-            .states(Some(&before), Some(&after)),
+        "route.reorder",
+        "route",
+        route,
+        summary,
+        &before,
+        &after,
     )?;
     Ok(after)
 }
@@ -475,17 +489,15 @@ fn set_image(
         params![sku, json],
     )?;
     let after = load_product(conn, sku)?;
-    append_audit(
+    record_edit(
         conn,
         by,
-        Millis::now(),
-        &AuditRecord::new(
-            "product.image",
-            "product",
-            sku,
-            format!("更换商品图片：{}", after.name),
-        )
-        .states(Some(&before), Some(&after)),
+        "product.image",
+        "product",
+        sku,
+        format!("更换商品图片：{}", after.name),
+        &before,
+        &after,
     )?;
     Ok(after)
 }
