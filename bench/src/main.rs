@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 mod docsize;
 mod ingest;
 mod qr;
@@ -22,6 +23,9 @@ struct Cli {
 enum Bench {
     /// The pickup QR scanner on real photos, generated labels and live frames.
     Qr(qr::QrArgs),
+    /// The admin web's lists, searches and reports over 2,000 points and 1,000,000
+    /// orders, against the same pages' SQL on a plain connection.
+    Admin,
     /// Verify a pickup code at a point holding 10,000 orders, against a raw SELECT.
     Verify,
     /// A 500-order point-day document: size, load-and-project, per-order writes.
@@ -38,6 +42,7 @@ enum Bench {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::Qr(args) => qr::run(args),
+        Bench::Admin => admin::run(),
         Bench::Verify => verify::run(),
         Bench::Docsize => docsize::run(),
         Bench::Ingest => ingest::run(),
