@@ -361,7 +361,11 @@ try {
   // The platform refunds the partly picked-up order: the counter hears of it at
   // once, and the conflict says what happened and what to do (call the consumer,
   // by phone tail). Marked handled, it moves to the history and syncs.
-  const refund = await fetch(`${seed.server}/api/platform/orders/${partial.id}/refund`, { method: "POST", headers: { authorization: `Bearer ${seed.staffToken}` } });
+  const refund = await fetch(`${seed.server}/api/platform/orders/${partial.id}/refund`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${seed.staffToken}`, "content-type": "application/json", "idempotency-key": `e2e-refund-${partial.id}` },
+    body: JSON.stringify({ reason: "顾客要求整单退款（测试）" }),
+  });
   check(refund.ok, `the platform refunds order ${partial.number} (HTTP ${refund.status})`);
   const conflictCard = `.conflict-card[data-number="${partial.number}"][data-conflict="handed_over_when_void"]`;
   const { text: conflict } = await s.waitFor(conflictCard, () => true, "the refund conflict on the Sync screen", 15_000);

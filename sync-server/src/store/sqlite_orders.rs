@@ -14,7 +14,7 @@ use rusqlite::{params, Connection, Row};
 
 use super::audit::{append_audit, AuditRecord};
 use super::doc_cache::load_document;
-use super::listing::{page, Filter};
+use super::listing::{page_counting, Filter};
 use super::orders::{
     HandedLine, HandoverRecord, OrderClaim, OrderDesk, OrderDetail, OrderFilter, OrderLineState,
     OrderPage, OrderSummary, PaymentMovement, RefundLineRecord, RefundRecord, StaffCancel,
@@ -27,11 +27,11 @@ use super::staff_request::{remember, replayed};
 use super::writer::optional;
 use super::{SqliteStore, StoreError};
 
-// LEFT JOINs on primary keys (every order has its point and consumer): SQLite
-// leaves a join out when the query reads nothing of it, so counting a page's
-// total over a million orders reads only `orders`.
-const FROM: &str = "orders o LEFT JOIN points p ON p.id = o.point_id
-    LEFT JOIN consumers c ON c.id = o.consumer_id";
+const FROM: &str = "orders o JOIN points p ON p.id = o.point_id
+    JOIN consumers c ON c.id = o.consumer_id";
+/// What a count needs when the filter reads neither the point nor the consumer
+/// (every order has both).
+const COUNT_FROM: &str = "orders o";
 const COLUMNS: &str = "o.id, o.number, o.day, o.point_id, p.name, p.region_id, c.name,
     substr(c.phone, -4), o.paid, o.payment, o.status, o.conflicts, o.placed_at,
     (SELECT coalesce(sum(amount), 0) FROM refunds f WHERE f.order_id = o.id)";
@@ -60,11 +60,16 @@ fn summary(r: &Row<'_>) -> Result<OrderSummary, StoreError> {
     })
 }
 
-fn filter(f: &OrderFilter) -> Filter {
-    // A number is `MMDD-NNNN`; four or more digits alone are a phone's tail.
+/// The search box: (an order number or id, a phone's tail). A number is
+/// `MMDD-NNNN`; four or more digits alone are a phone's tail.
+fn search(f: &OrderFilter) -> (Option<&str>, Option<&str>) {
     let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let phone_tail = q.filter(|q| q.len() >= 4 && q.bytes().all(|b| b.is_ascii_digit()));
-    let number = q.filter(|_| phone_tail.is_none());
+    (q.filter(|_| phone_tail.is_none()), phone_tail)
+}
+
+fn filter(f: &OrderFilter) -> Filter {
+    let (number, phone_tail) = search(f);
     Filter::new()
         .eq("o.point_id", f.point.clone())
         .eq("p.region_id", f.region.clone())
@@ -316,9 +321,16 @@ impl OrderDesk for SqliteStore {
     async fn list_orders(&self, f: OrderFilter, req: PageRequest) -> Result<OrderPage, StoreError> {
         self.readers
             .run(move |conn| {
-                let (items, total) = page(
+                // The region is the point's, a phone tail the consumer's.
+                let count_from = if f.region.is_some() || search(&f).1.is_some() {
+                    FROM
+                } else {
+                    COUNT_FROM
+                };
+                let (items, total) = page_counting(
                     conn,
                     FROM,
+                    count_from,
                     COLUMNS,
                     "o.placed_at DESC, o.id DESC",
                     &filter(&f),
