@@ -25,3 +25,6 @@ CREATE TABLE images (
 -- The overview counts today's orders by when they were placed; the order list
 -- pages newest first by (placed_at, id) without sorting a million rows.
 CREATE INDEX orders_by_placed ON orders (placed_at, id);
+-- Staff find an order by the number the consumer reads out (MMDD-NNNN): a seek,
+-- not a scan of every order.
+CREATE INDEX orders_by_number ON orders (number);
