@@ -3,6 +3,8 @@
 //! Excel where staff export. Every figure here is one the server computed; the
 //! admin web only draws it.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -53,7 +55,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 }
 
 /// The platform's date now: the day whose goods are at the counters.
-fn today() -> Result<(RegionClock, NaiveDate), ApiError> {
+pub(super) fn today() -> Result<(RegionClock, NaiveDate), ApiError> {
     let clock = RegionClock::platform();
     let today = clock
         .local_date(Millis::now())
@@ -305,18 +307,18 @@ async fn leader_report<S: Store>(
 ) -> Result<LeaderReport, ApiError> {
     let range = range(q.from.as_deref(), q.to.as_deref())?;
     let (_, today) = today()?;
-    let waiting = st.store.uncollected(today).await?;
+    // Orders waiting per point, summed once rather than searched per point.
+    let mut waiting: HashMap<String, u64> = HashMap::new();
+    for (point, d) in st.store.uncollected(today).await? {
+        *waiting.entry(point).or_default() += d.orders;
+    }
     let mut rows: Vec<LeaderRow> = st
         .store
         .point_sums(range)
         .await?
         .into_iter()
         .map(|p: PointSums| LeaderRow {
-            uncollected: waiting
-                .iter()
-                .filter(|(point, _)| *point == p.point)
-                .map(|(_, d)| d.orders)
-                .sum(),
+            uncollected: waiting.get(&p.point).copied().unwrap_or(0),
             pickup_rate_percent: percent(p.picked_up, p.orders),
             claims_rate_percent: percent(p.claims, p.orders),
             point: p.point,

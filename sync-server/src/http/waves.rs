@@ -161,9 +161,7 @@ async fn open_days<S: Store>(
     Path(region): Path<String>,
 ) -> Result<Json<OpenDays>, ApiError> {
     staff.permit(Action::ViewBusiness)?;
-    let today = linli_core::business_day::RegionClock::platform()
-        .local_date(Millis::now())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (_, today) = super::reports::today()?;
     let since = linli_core::report::DayRange::ending(today, linli_core::report::OVERVIEW_DAYS).from;
     let regions = st.store.region_cutoffs(since.to_string()).await?;
     let r = regions
