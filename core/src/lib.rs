@@ -17,6 +17,7 @@ pub mod doc;
 pub mod geo;
 pub mod handover;
 pub mod ids;
+pub mod image;
 pub mod lang;
 pub mod money;
 pub mod order;

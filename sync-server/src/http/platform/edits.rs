@@ -20,8 +20,7 @@ use crate::store::{
     RouteStop, Store,
 };
 
-/// The largest product image accepted: a phone photo resized for a shop page.
-pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
+pub use linli_core::image::MAX_IMAGE_BYTES;
 
 /// Edits a pickup point (operators) from the `version` the editor read: its
 /// name, leader, address, coordinates, opening hours, commission override
@@ -119,57 +118,11 @@ pub async fn create_category<S: Store>(
     Ok((StatusCode::CREATED, Json(c)))
 }
 
-/// The image type its first bytes say, whatever the upload claimed.
-fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    match bytes {
-        [0xFF, 0xD8, 0xFF, ..] => Some("image/jpeg"),
-        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("image/png"),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
-        _ => None,
-    }
-}
-
-/// Checks an upload: a JPEG, PNG or WebP (by its bytes, and as declared) of at
-/// most `MAX_IMAGE_BYTES`.
+/// An upload checked by `linli_core::image::check_image`, refused as 422 on
+/// the field `image`.
 pub fn check_image(declared: Option<&str>, bytes: &[u8]) -> Result<&'static str, ApiError> {
-    if bytes.is_empty() {
-        return Err(ApiError::field2(
-            "image",
-            "请选择图片",
-            "the body is empty: send the image bytes",
-        ));
-    }
-    if bytes.len() > MAX_IMAGE_BYTES {
-        return Err(ApiError::field2(
-            "image",
-            format!(
-                "图片不能超过 {} MB（当前 {:.1} MB）",
-                MAX_IMAGE_BYTES / 1024 / 1024,
-                bytes.len() as f64 / 1048576.0
-            ),
-            format!(
-                "at most {} MiB ({} bytes sent)",
-                MAX_IMAGE_BYTES / 1024 / 1024,
-                bytes.len()
-            ),
-        ));
-    }
-    let Some(kind) = sniff(bytes) else {
-        return Err(ApiError::field2(
-            "image",
-            "只接受 JPEG、PNG 或 WebP 图片",
-            "only JPEG, PNG or WebP images",
-        ));
-    };
-    let declared = declared.map(|d| d.split(';').next().unwrap_or("").trim());
-    if declared != Some(kind) {
-        return Err(ApiError::field2(
-            "image",
-            format!("文件内容是 {kind}，与声明的类型不符"),
-            format!("the bytes are {kind}; send Content-Type: {kind}"),
-        ));
-    }
-    Ok(kind)
+    linli_core::image::check_image(declared, bytes)
+        .map_err(|r| ApiError::field2("image", r.message_zh(), r.to_string()))
 }
 
 /// Uploads a product's image (operators) as the raw body with its
@@ -231,29 +184,4 @@ pub async fn image<S: Store>(
         bytes,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_image_is_judged_by_its_bytes_and_size() {
-        let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0];
-        assert_eq!(check_image(Some("image/png"), &png).ok(), Some("image/png"));
-        assert!(
-            check_image(Some("image/jpeg"), &png).is_err(),
-            "declared wrong"
-        );
-        assert!(check_image(Some("image/png"), b"GIF89a....").is_err());
-        assert!(check_image(Some("image/png"), b"").is_err());
-        let mut big = vec![0xFF, 0xD8, 0xFF];
-        big.resize(MAX_IMAGE_BYTES + 1, 0);
-        assert!(check_image(Some("image/jpeg"), &big).is_err());
-        big.truncate(MAX_IMAGE_BYTES);
-        assert_eq!(
-            check_image(Some("image/jpeg"), &big).ok(),
-            Some("image/jpeg")
-        );
-    }
 }
