@@ -31,6 +31,7 @@ pub mod print;
 pub mod refund;
 pub mod replica;
 pub mod report;
+pub mod report_sums;
 pub mod resolution;
 pub mod route;
 #[cfg(feature = "scanner")]

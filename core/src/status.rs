@@ -37,6 +37,20 @@ impl OrderStatus {
             OrderStatus::Refunded => "refunded",
         }
     }
+
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::AwaitingDelivery,
+        OrderStatus::ReadyForPickup,
+        OrderStatus::PartlyPickedUp,
+        OrderStatus::PickedUp,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+    ];
+
+    /// Reads [`OrderStatus::as_str`]'s name back.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 #[derive(

@@ -23,6 +23,7 @@ pub fn open(path: &Path) -> anyhow::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
     MIGRATIONS.to_latest(&mut conn)?;
+    crate::store::recount_if_asked(&mut conn)?;
     Ok(conn)
 }
 

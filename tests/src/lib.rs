@@ -52,5 +52,7 @@ pub mod torture {
 pub mod net;
 /// A sync socket driven frame by frame, for tests of what a hostile device sends.
 pub mod raw_socket;
+/// The server's report sums against its orders, for scenarios that move orders.
+pub mod report_sums;
 /// A busy point's week offline, then reconnect: the test's and the bench's set-up.
 pub mod week;

@@ -406,4 +406,6 @@ async fn what_a_counter_reports_is_refunded_by_line_once_and_every_step_is_audit
         "two refunds, whatever the double click: {actions:?}"
     );
     device.stop().await;
+    // The reports' sums moved with the short line, the handover, the refunds and claims.
+    linli_tests::report_sums::check(&server.db).unwrap();
 }

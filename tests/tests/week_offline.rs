@@ -169,4 +169,7 @@ async fn a_busy_week_offline_converges_everywhere_with_conflicts_flagged() {
         .unwrap();
     // Each order: 2 × 23.90 at 10 % + 99.00 at 15 %.
     assert_eq!(totals.accrued.0, week.picked_up() as i64 * (478 + 1_485));
+
+    // The reports' sums moved with every order: placed, accepted, collected, cancelled.
+    linli_tests::report_sums::check(&week.server.db).unwrap();
 }

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use linli_core::ids::OrderId;
 use linli_core::refund::RefundLineAsk;
+use linli_core::status::OrderStatus;
 use linli_core::time::Millis;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -49,16 +50,6 @@ pub(super) fn order_id(s: &str) -> Result<OrderId, ApiError> {
         .map_err(|_| ApiError::NotFound(format!("order {s} not found")).zh(format!("没有订单 {s}")))
 }
 
-/// Statuses an order can derive to (`linli_core::status::OrderStatus`).
-const STATUSES: [&str; 6] = [
-    "awaiting_delivery",
-    "ready_for_pickup",
-    "partly_picked_up",
-    "picked_up",
-    "cancelled",
-    "refunded",
-];
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -81,11 +72,12 @@ pub struct OrderQuery {
 
 fn order_filter(q: &OrderQuery) -> Result<OrderFilter, ApiError> {
     if let Some(s) = &q.status {
-        if !STATUSES.contains(&s.as_str()) {
+        if OrderStatus::from_name(s).is_none() {
+            let names: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
             return Err(ApiError::field2(
                 "status",
-                format!("没有这个状态；可选：{}", STATUSES.join("、")),
-                format!("unknown status; one of: {}", STATUSES.join(", ")),
+                format!("没有这个状态；可选：{}", names.join("、")),
+                format!("unknown status; one of: {}", names.join(", ")),
             ));
         }
     }

@@ -20,6 +20,7 @@ mod platform_store;
 mod projection;
 mod pull;
 mod readers;
+mod report_sums;
 mod reports;
 mod sqlite;
 mod sqlite_audit;
@@ -89,6 +90,8 @@ pub use platform_store::{
     RoutePage, RouteStop, SaleWindowBody, Supplier, SupplierPage, MAX_PAGE,
 };
 pub use pull::PullStore;
+pub use report_sums::recount as recount_report_sums;
+pub(crate) use report_sums::recount_if_asked;
 pub use reports::{PointSums, Queues, ReportStore, SalesBy, SalesRow, UncollectedDay};
 pub use sqlite::SqliteStore;
 pub use sqlite_edits::image_url;

@@ -3,14 +3,18 @@
 //! `orders.picked_up_at`, the latest handover) and what the point's counter reported of the delivery
 //! (`delivery_results`, `delivery_result_lines`). Both come from
 //! `linli_core::status::derive_day` — the same rule the counter runs — and are
-//! written in the job that changed the facts, so they are never behind them.
+//! written in the job that changed the facts, so they are never behind them. A
+//! status that moves moves the report sums with it (`report_sums`).
 
+use std::collections::HashMap;
+
+use linli_core::money::Fen;
 use linli_core::point_day::PointDay;
-use linli_core::status::{derive_day, DayView};
+use linli_core::status::{derive_day, DayView, OrderStatus};
 use linli_core::time::Millis;
 use rusqlite::{params, Connection};
 
-use super::StoreError;
+use super::{report_sums, StoreError};
 
 /// Re-derives the day and writes both projections.
 pub(super) fn project_day(conn: &Connection, facts: &PointDay) -> Result<(), StoreError> {
@@ -20,21 +24,42 @@ pub(super) fn project_day(conn: &Connection, facts: &PointDay) -> Result<(), Sto
 }
 
 fn project_orders(conn: &Connection, facts: &PointDay, view: &DayView) -> Result<(), StoreError> {
+    let point = facts.point.to_string();
+    // What each order's status was, so a move is added to the report sums.
+    let mut was = HashMap::new();
+    let mut stored = conn
+        .prepare_cached("SELECT id, status, paid FROM orders WHERE point_id = ?1 AND day = ?2")?;
+    let mut rows = stored.query(params![point, facts.day])?;
+    while let Some(r) = rows.next()? {
+        was.insert(
+            r.get::<_, String>(0)?,
+            (r.get::<_, String>(1)?, Fen(r.get(2)?)),
+        );
+    }
     let mut update = conn.prepare_cached(
         "UPDATE orders SET status = ?2, conflicts = ?3, picked_up_at = ?4
          WHERE id = ?1 AND (status IS NOT ?2 OR conflicts IS NOT ?3 OR picked_up_at IS NOT ?4)",
     )?;
     for (id, o) in &view.orders {
+        let id = id.to_string();
         let conflicts: Vec<&str> = o.conflicts.iter().map(|c| c.as_str()).collect();
         // The latest handover: when the consumer received goods (claims' return
         // windows run from it).
         let picked_up_at = o.handovers.iter().map(|h| h.at.0).max();
         update.execute(params![
-            id.to_string(),
+            id,
             o.status.as_str(),
             conflicts.join(","),
             picked_up_at
         ])?;
+        if let Some((before, paid)) = was.get(&id) {
+            if before != o.status.as_str() {
+                let before = OrderStatus::from_name(before).ok_or_else(|| {
+                    StoreError::Internal(format!("stored order status '{before}' is unknown"))
+                })?;
+                report_sums::status_moved(conn, &point, &facts.day, &id, *paid, before, o.status)?;
+            }
+        }
     }
     // Orders the view does not hold cannot exist: every order is in its day.
     debug_assert_eq!(view.orders.len(), facts.orders.len());

@@ -14,12 +14,15 @@ use linli_core::order::{OrderFacts, OrderLine};
 use linli_core::ordering::{plan_lines, points_earned, OrderRefusal};
 use linli_core::pickup_code::{CodeKey, PickupCode};
 use linli_core::pickup_qr::PickupQr;
+use linli_core::report_sums::tally;
+use linli_core::status::OrderStatus;
 use linli_core::time::Millis;
 use rand::rngs::OsRng;
 use rusqlite::{params, Connection};
 use sha2::{Digest, Sha256};
 
 use super::readers::Readers;
+use super::report_sums;
 use super::writer::{optional, store_changes, DocCache, Writer};
 use super::{
     NewPoint, NewRegion, NewRoute, NewSupplier, PlaceOrder, PlacedLine, PlacedOrder, PointStatus,
@@ -566,12 +569,13 @@ pub(super) fn place(
     let earned = points_earned(&lines, &catalog);
     conn.prepare_cached(
         "INSERT INTO orders (id, consumer_id, point_id, day, number, placed_at, paid, payment, code,
-            code_digest, points_earned, idempotency_key, request_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            code_digest, points_earned, idempotency_key, request_hash, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         id.to_string(), o.consumer.to_string(), o.point.to_string(), day, number, o.at.0, paid.0,
-        o.payment.as_str(), code.digits(), digest.0.as_slice(), earned, key, hash
+        o.payment.as_str(), code.digits(), digest.0.as_slice(), earned, key, hash,
+        OrderStatus::AwaitingDelivery.as_str()
     ])?;
     for l in &lines {
         conn.prepare_cached(
@@ -583,6 +587,8 @@ pub(super) fn place(
             l.commission_rate.bp()
         ])?;
     }
+    let placed = tally(OrderStatus::AwaitingDelivery, paid, &lines);
+    report_sums::add(conn, &o.point.to_string(), &day, &placed)?;
     conn.prepare_cached("UPDATE consumers SET points = points + ?2 WHERE id = ?1")?
         .execute(params![o.consumer.to_string(), earned])?;
 

@@ -24,6 +24,7 @@ use super::ledger::NewRefund;
 use super::listing::{page, Filter};
 use super::payments::Payments;
 use super::platform_store::PageRequest;
+use super::report_sums;
 use super::sqlite_ledger::{exception, Refusal, EXCEPTION_COLUMNS};
 use super::sqlite_refund::refund_job;
 use super::staff_request::{remember, replayed, StaffRequest};
@@ -456,6 +457,7 @@ fn file(conn: &Connection, c: NewClaim) -> Result<Claim, StoreError> {
         photos,
         c.at.0
     ])?;
+    report_sums::claim_filed(conn, &order)?;
     let mut line =
         conn.prepare_cached("INSERT INTO claim_lines (claim_id, sku, qty) VALUES (?1, ?2, ?3)")?;
     for (sku, qty) in &c.lines {

@@ -1,20 +1,16 @@
-//! `ReportStore` on the embedded SQLite file: sums on the read connections, so a
-//! 30-day report never waits behind the writer or holds it up.
-
-use std::collections::HashMap;
+//! `ReportStore` on the embedded SQLite file: the sums per delivery day that
+//! `report_sums` keeps (a few thousand rows for 30 days, however many orders),
+//! read on the read connections, so a report never waits behind the writer.
 
 use chrono::NaiveDate;
 use linli_core::report::DayRange;
+use linli_core::report_sums::stands;
+use linli_core::status::OrderStatus;
 use linli_core::time::Millis;
 use rusqlite::{params, Connection};
 
 use super::reports::{PointSums, Queues, ReportStore, SalesBy, SalesRow, UncollectedDay};
 use super::{SqliteStore, StoreError};
-
-/// Orders that still stand (the statuses `linli_core::status` derives).
-const STANDING: &str = "o.status NOT IN ('cancelled', 'refunded')";
-/// Orders at the point, not yet collected whole.
-const WAITING: &str = "o.status IN ('ready_for_pickup', 'partly_picked_up')";
 
 fn day(s: &str) -> Result<NaiveDate, StoreError> {
     s.parse()
@@ -26,29 +22,32 @@ fn count(v: i64) -> u64 {
 }
 
 fn sales(conn: &Connection, by: SalesBy, range: DayRange) -> Result<Vec<SalesRow>, StoreError> {
-    let (key, label, join, order) = match by {
-        SalesBy::Day => ("o.day", "o.day", "", "o.day"),
-        SalesBy::Region => (
-            "p.region_id",
-            "max(r.name)",
-            "JOIN points p ON p.id = o.point_id JOIN regions r ON r.id = p.region_id",
-            "gmv DESC",
-        ),
-        SalesBy::Product => ("l.sku", "max(l.name)", "", "gmv DESC"),
-        SalesBy::Supplier => (
-            "l.supplier_id",
-            "max(s.name)",
-            "JOIN suppliers s ON s.id = l.supplier_id",
-            "gmv DESC",
-        ),
+    let sql = match by {
+        SalesBy::Day => {
+            "SELECT s.day, s.day, sum(s.orders), sum(s.qty), sum(s.gmv_fen) AS gmv
+             FROM point_day_sums s WHERE s.day BETWEEN ?1 AND ?2
+             GROUP BY s.day HAVING sum(s.orders) > 0 ORDER BY s.day"
+        }
+        SalesBy::Region => {
+            "SELECT p.region_id, max(r.name), sum(s.orders), sum(s.qty), sum(s.gmv_fen) AS gmv
+             FROM point_day_sums s JOIN points p ON p.id = s.point_id
+             JOIN regions r ON r.id = p.region_id
+             WHERE s.day BETWEEN ?1 AND ?2
+             GROUP BY p.region_id HAVING sum(s.orders) > 0 ORDER BY gmv DESC"
+        }
+        SalesBy::Product => {
+            "SELECT s.sku, max(s.name), sum(s.orders), sum(s.qty), sum(s.gmv_fen) AS gmv
+             FROM product_day_sums s WHERE s.day BETWEEN ?1 AND ?2
+             GROUP BY s.sku HAVING sum(s.orders) > 0 ORDER BY gmv DESC"
+        }
+        SalesBy::Supplier => {
+            "SELECT s.supplier_id, max(u.name), sum(s.orders), sum(s.qty), sum(s.gmv_fen) AS gmv
+             FROM supplier_day_sums s JOIN suppliers u ON u.id = s.supplier_id
+             WHERE s.day BETWEEN ?1 AND ?2
+             GROUP BY s.supplier_id HAVING sum(s.orders) > 0 ORDER BY gmv DESC"
+        }
     };
-    let sql = format!(
-        "SELECT {key}, {label}, count(DISTINCT o.id), sum(l.qty), sum(l.qty * l.unit_price) AS gmv
-         FROM orders o JOIN order_lines l ON l.order_id = o.id {join}
-         WHERE o.day BETWEEN ?1 AND ?2 AND {STANDING}
-         GROUP BY {key} ORDER BY {order}"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params![range.from.to_string(), range.to.to_string()], |r| {
         Ok(SalesRow {
             key: r.get(0)?,
@@ -62,70 +61,38 @@ fn sales(conn: &Connection, by: SalesBy, range: DayRange) -> Result<Vec<SalesRow
 }
 
 fn point_sums(conn: &Connection, range: DayRange) -> Result<Vec<PointSums>, StoreError> {
-    let (from, to) = (range.from.to_string(), range.to.to_string());
-    let mut points: Vec<PointSums> = conn
-        .prepare_cached(
-            "SELECT id, name, leader_name, region_id FROM points
-             WHERE status IN ('approved', 'suspended') ORDER BY id",
-        )?
-        .query_map([], |r| {
-            Ok(PointSums {
-                point: r.get(0)?,
-                point_name: r.get(1)?,
-                leader_name: r.get(2)?,
-                region: r.get(3)?,
-                ..PointSums::default()
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    let at: HashMap<String, usize> = points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.point.clone(), i))
-        .collect();
-    let mut orders = conn.prepare_cached(&format!(
-        "SELECT o.point_id, count(*), sum(o.status = 'picked_up') FROM orders o
-         WHERE o.day BETWEEN ?1 AND ?2 AND {STANDING} GROUP BY o.point_id"
-    ))?;
-    let mut rows = orders.query(params![from, to])?;
-    while let Some(r) = rows.next()? {
-        if let Some(&i) = at.get(&r.get::<_, String>(0)?) {
-            points[i].orders = count(r.get(1)?);
-            points[i].picked_up = count(r.get(2)?);
-        }
-    }
-    let mut gmv = conn.prepare_cached(&format!(
-        "SELECT o.point_id, sum(l.qty * l.unit_price) FROM orders o
-         JOIN order_lines l ON l.order_id = o.id
-         WHERE o.day BETWEEN ?1 AND ?2 AND {STANDING} GROUP BY o.point_id"
-    ))?;
-    let mut rows = gmv.query(params![from, to])?;
-    while let Some(r) = rows.next()? {
-        if let Some(&i) = at.get(&r.get::<_, String>(0)?) {
-            points[i].gmv_fen = r.get(1)?;
-        }
-    }
-    let mut claims = conn.prepare_cached(
-        "SELECT c.point_id, count(*) FROM claims c JOIN orders o ON o.id = c.order_id
-         WHERE o.day BETWEEN ?1 AND ?2 GROUP BY c.point_id",
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.name, p.leader_name, p.region_id, coalesce(sum(s.orders), 0),
+                coalesce(sum(s.gmv_fen), 0), coalesce(sum(s.picked_up), 0),
+                coalesce(sum(s.claims), 0)
+         FROM points p
+         LEFT JOIN point_day_sums s ON s.point_id = p.id AND s.day BETWEEN ?1 AND ?2
+         WHERE p.status IN ('approved', 'suspended')
+         GROUP BY p.id ORDER BY p.id",
     )?;
-    let mut rows = claims.query(params![from, to])?;
-    while let Some(r) = rows.next()? {
-        if let Some(&i) = at.get(&r.get::<_, String>(0)?) {
-            points[i].claims = count(r.get(1)?);
-        }
-    }
-    Ok(points)
+    let rows = stmt.query_map(params![range.from.to_string(), range.to.to_string()], |r| {
+        Ok(PointSums {
+            point: r.get(0)?,
+            point_name: r.get(1)?,
+            leader_name: r.get(2)?,
+            region: r.get(3)?,
+            orders: count(r.get(4)?),
+            gmv_fen: r.get(5)?,
+            picked_up: count(r.get(6)?),
+            claims: count(r.get(7)?),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn uncollected(
     conn: &Connection,
     today: NaiveDate,
 ) -> Result<Vec<(String, UncollectedDay)>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT o.point_id, o.day, count(*), sum(o.paid) FROM orders o
-         WHERE o.day <= ?1 AND {WAITING} GROUP BY o.point_id, o.day"
-    ))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT point_id, day, waiting, waiting_fen FROM point_day_sums
+         WHERE day <= ?1 AND waiting > 0",
+    )?;
     let mut rows = stmt.query(params![today.to_string()])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
@@ -145,15 +112,25 @@ impl ReportStore for SqliteStore {
     async fn placed_between(&self, from: Millis, until: Millis) -> Result<(u64, i64), StoreError> {
         self.readers
             .run(move |conn| {
-                let sql = format!(
-                    "SELECT count(DISTINCT o.id), coalesce(sum(l.qty * l.unit_price), 0)
+                // By status, so which orders count is `report_sums::stands`' to say.
+                let mut stmt = conn.prepare_cached(
+                    "SELECT o.status, count(DISTINCT o.id), sum(l.qty * l.unit_price)
                      FROM orders o JOIN order_lines l ON l.order_id = o.id
-                     WHERE o.placed_at >= ?1 AND o.placed_at < ?2 AND {STANDING}"
-                );
-                let (n, gmv): (i64, i64) = conn
-                    .prepare_cached(&sql)?
-                    .query_row(params![from.0, until.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                Ok((count(n), gmv))
+                     WHERE o.placed_at >= ?1 AND o.placed_at < ?2 GROUP BY o.status",
+                )?;
+                let mut rows = stmt.query(params![from.0, until.0])?;
+                let (mut orders, mut gmv) = (0, 0);
+                while let Some(r) = rows.next()? {
+                    let name: String = r.get(0)?;
+                    let status = OrderStatus::from_name(&name).ok_or_else(|| {
+                        StoreError::Internal(format!("stored order status '{name}' is unknown"))
+                    })?;
+                    if stands(status) {
+                        orders += count(r.get(1)?);
+                        gmv += r.get::<_, i64>(2)?;
+                    }
+                }
+                Ok((orders, gmv))
             })
             .await
     }
@@ -201,12 +178,11 @@ impl ReportStore for SqliteStore {
     async fn pickups(&self, range: DayRange) -> Result<(u64, u64), StoreError> {
         self.readers
             .run(move |conn| {
-                let sql = format!(
-                    "SELECT coalesce(sum(o.status = 'picked_up'), 0), count(*) FROM orders o
-                     WHERE o.day BETWEEN ?1 AND ?2 AND {STANDING}"
-                );
                 let (picked, all): (i64, i64) = conn
-                    .prepare_cached(&sql)?
+                    .prepare_cached(
+                        "SELECT coalesce(sum(picked_up), 0), coalesce(sum(orders), 0)
+                         FROM point_day_sums WHERE day BETWEEN ?1 AND ?2",
+                    )?
                     .query_row(params![range.from.to_string(), range.to.to_string()], |r| {
                         Ok((r.get(0)?, r.get(1)?))
                     })?;

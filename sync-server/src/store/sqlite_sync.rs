@@ -29,6 +29,7 @@ use rusqlite::{params, Connection};
 use super::device::{DocKey, SyncDevice, SyncRefusal};
 use super::ledger::{DUPLICATE_HANDOVER, SHORT_DELIVERY};
 use super::projection::project_day;
+use super::report_sums;
 use super::sqlite_device::active_device;
 use super::sqlite_ledger::{book_handover, keep_order_exception, keep_order_exception_valued};
 use super::writer::{optional, store_changes, DocCache};
@@ -421,7 +422,7 @@ fn open_short_delivery_claims(
             continue;
         }
         let order_id = order.to_string();
-        conn.prepare_cached(
+        let filed = conn.prepare_cached(
             "INSERT INTO claims (id, point_id, order_id, source, reason, device, opened_at)
              SELECT ?1, ?2, ?3, 'delivery', ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?3)
              ON CONFLICT (order_id) WHERE source = 'delivery' DO NOTHING",
@@ -434,6 +435,9 @@ fn open_short_delivery_claims(
             device.id.to_string(),
             now.0
         ])?;
+        if filed > 0 {
+            report_sums::claim_filed(conn, &order_id)?;
+        }
         let Some(claim) = optional::<String>(
             conn,
             "SELECT id FROM claims WHERE order_id = ?1 AND source = 'delivery'",
@@ -490,26 +494,30 @@ fn open_counter_claims(
     {
         let photos = serde_json::to_string(&i.photos)
             .map_err(|e| StoreError::Internal(format!("intake photos: {e}")))?;
-        conn.prepare_cached(
-            "INSERT INTO claims (id, point_id, order_id, source, reason, description,
+        let filed = conn
+            .prepare_cached(
+                "INSERT INTO claims (id, point_id, order_id, source, reason, description,
                 claimant_name, claimant_phone, photos, device, event, opened_at)
              SELECT ?1, ?2, ?3, 'counter', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
              WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?3)
              ON CONFLICT (event) DO NOTHING",
-        )?
-        .execute(params![
-            uuid::Uuid::now_v7().to_string(),
-            device.point.to_string(),
-            i.order.to_string(),
-            ClaimReason::Other.as_str(),
-            i.description,
-            i.claimant_name,
-            i.claimant_phone,
-            photos,
-            i.stamp.device.to_string(),
-            event.to_string(),
-            i.stamp.at.0
-        ])?;
+            )?
+            .execute(params![
+                uuid::Uuid::now_v7().to_string(),
+                device.point.to_string(),
+                i.order.to_string(),
+                ClaimReason::Other.as_str(),
+                i.description,
+                i.claimant_name,
+                i.claimant_phone,
+                photos,
+                i.stamp.device.to_string(),
+                event.to_string(),
+                i.stamp.at.0
+            ])?;
+        if filed > 0 {
+            report_sums::claim_filed(conn, &i.order.to_string())?;
+        }
     }
     Ok(())
 }
