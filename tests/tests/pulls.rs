@@ -16,7 +16,8 @@ use linli_core::sync::{ErrorCode, Frame, PullKind, WithdrawalVerdict};
 use linli_core::time::Millis;
 use linli_sync_client::{SharedReplica, SyncClient, SyncConfig, SyncHandle};
 use linli_sync_server::store::{
-    Decision, LedgerStore, NewPeriod, NewPromoter, TeamStore, WithdrawalStatus,
+    Decision, LedgerStore, NewPeriod, NewPromoter, PageRequest, TeamStore, WithdrawalFilter,
+    WithdrawalStatus,
 };
 use linli_tests::net::{self, eventually, Server, World};
 use linli_tests::raw_socket::RawSocket;
@@ -181,9 +182,15 @@ async fn a_device_pulls_its_team_and_ledger_and_a_withdrawal_goes_round_trip() {
     let pending = eventually("the pending withdrawal on the server", || async {
         let list = server
             .store
-            .withdrawals(Some(w.point), Some(WithdrawalStatus::Requested))
+            .withdrawals(
+                WithdrawalFilter {
+                    point: Some(w.point),
+                    status: Some(WithdrawalStatus::Requested),
+                },
+                PageRequest::new(None, None),
+            )
             .await?;
-        Ok(list.into_iter().next())
+        Ok(list.items.into_iter().next())
     })
     .await
     .unwrap();
@@ -351,9 +358,16 @@ async fn an_unchanged_pull_is_not_modified_and_the_ledger_sends_only_new_entries
     assert_eq!(verdict, WithdrawalVerdict::OverBalance);
     assert!(server
         .store
-        .withdrawals(Some(w.point), None)
+        .withdrawals(
+            WithdrawalFilter {
+                point: Some(w.point),
+                status: None
+            },
+            PageRequest::new(None, None)
+        )
         .await
         .unwrap()
+        .items
         .is_empty());
 }
 

@@ -3096,6 +3096,22 @@ export interface components {
             requested_by: string;
             status: components["schemas"]["WithdrawalStatus"];
         };
+        /** @description One page of withdrawals. */
+        WithdrawalPage: {
+            items: components["schemas"]["Withdrawal"][];
+            /**
+             * Format: int32
+             * @description The limit that applied (the asked one, capped at 500).
+             */
+            limit: number;
+            /** Format: int32 */
+            offset: number;
+            /**
+             * Format: int64
+             * @description Withdrawals matching the filter, across all pages.
+             */
+            total: number;
+        };
         WithdrawalRequest: {
             /**
              * Format: int64
@@ -6889,8 +6905,11 @@ export interface operations {
             query?: {
                 /** @description Only this pickup point's withdrawals. */
                 point?: string;
-                /** @description `requested`, `approved` or `rejected`. */
+                /** @description `requested`, `approved`, `rejected` or `paid`. */
                 status?: string;
+                /** @description Page size (default 20, at most 500). */
+                limit?: number;
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -6903,7 +6922,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Withdrawal"][];
+                    "application/json": components["schemas"]["WithdrawalPage"];
                 };
             };
             403: {

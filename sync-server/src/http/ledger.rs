@@ -15,12 +15,13 @@ use linli_core::time::Millis;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::platform::ApiQuery;
 use super::waves::{print_font, render, PdfError};
 use super::{Action, ApiError, ApiJson, AppState, ErrorBody, StaffAuth};
 use crate::store::{
     CommissionEntry, Decision, EntryKind, HandoverOutcome, LedgerError, LedgerException,
-    LedgerPage, LedgerTotals, NewPeriod, PointSettlement, SettlementPeriod, Store, Withdrawal,
-    WithdrawalStatus,
+    LedgerPage, LedgerTotals, NewPeriod, PageRequest, PointSettlement, SettlementPeriod, Store,
+    Withdrawal, WithdrawalFilter, WithdrawalPage, WithdrawalStatus,
 };
 
 #[derive(OpenApi)]
@@ -50,6 +51,7 @@ use crate::store::{
         PointSettlement,
         SettlementPeriod,
         Withdrawal,
+        WithdrawalPage,
         WithdrawalStatus,
         WithdrawalRequest,
         RejectRequest,
@@ -348,25 +350,29 @@ async fn request_withdrawal<S: Store>(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct WithdrawalQuery {
     /// Only this pickup point's withdrawals.
     point: Option<String>,
-    /// `requested`, `approved` or `rejected`.
+    /// `requested`, `approved`, `rejected` or `paid`.
     status: Option<String>,
+    /// Page size (default 20, at most 500).
+    limit: Option<u32>,
+    offset: Option<u32>,
 }
 
 /// Withdrawals, oldest first: finance's queue with `status=requested`.
 #[utoipa::path(get, path = "/api/platform/withdrawals", tag = "ledger",
     params(WithdrawalQuery),
-    responses((status = 200, body = [Withdrawal]), (status = 403, body = ErrorBody),
+    responses((status = 200, body = WithdrawalPage), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn list_withdrawals<S: Store>(
     State(st): State<AppState<S>>,
     staff: StaffAuth,
-    Query(q): Query<WithdrawalQuery>,
-) -> Result<ApiJson<Vec<Withdrawal>>, ApiError> {
+    ApiQuery(q): ApiQuery<WithdrawalQuery>,
+) -> Result<ApiJson<WithdrawalPage>, ApiError> {
     staff.permit(Action::ViewFinance)?;
     let point = q.point.as_deref().map(point_id).transpose()?;
     let status = match q.status.as_deref() {
@@ -375,7 +381,9 @@ async fn list_withdrawals<S: Store>(
             ApiError::field("status", "must be requested, approved, rejected or paid")
         })?),
     };
-    Ok(ApiJson(st.store.withdrawals(point, status).await?))
+    let filter = WithdrawalFilter { point, status };
+    let page = PageRequest::new(q.limit, q.offset);
+    Ok(ApiJson(st.store.withdrawals(filter, page).await?))
 }
 
 /// Approves a requested withdrawal: the payout enters the point's ledger.

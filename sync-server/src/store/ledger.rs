@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::payments::Payments;
+use super::platform_store::PageRequest;
 use super::{Actor, StaffRequest, StoreError};
 use linli_core::refund::RefundLineAsk;
 
@@ -359,6 +360,24 @@ impl WithdrawalStatus {
     }
 }
 
+/// Which withdrawals a list shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WithdrawalFilter {
+    pub point: Option<PointId>,
+    pub status: Option<WithdrawalStatus>,
+}
+
+/// One page of withdrawals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WithdrawalPage {
+    pub items: Vec<Withdrawal>,
+    /// Withdrawals matching the filter, across all pages.
+    pub total: u64,
+    /// The limit that applied (the asked one, capped at 500).
+    pub limit: u32,
+    pub offset: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Withdrawal {
     pub id: String,
@@ -483,11 +502,13 @@ pub trait LedgerStore {
         by: String,
         at: Millis,
     ) -> impl Future<Output = Result<Withdrawal, LedgerError>> + Send;
+    /// One page of withdrawals, oldest request first (finance's queue), on the
+    /// read connections.
     fn withdrawals(
         &self,
-        point: Option<PointId>,
-        status: Option<WithdrawalStatus>,
-    ) -> impl Future<Output = Result<Vec<Withdrawal>, LedgerError>> + Send;
+        filter: WithdrawalFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<WithdrawalPage, StoreError>> + Send;
     /// Approves (the payout enters the ledger) or rejects a requested withdrawal.
     fn decide_withdrawal(
         &self,

@@ -74,7 +74,8 @@ pub use ledger::{
     CommissionEntry, Decision, EntryKind, ExceptionClosure, HandoverOutcome, LedgerError,
     LedgerException, LedgerPage, LedgerStore, LedgerTotals, NewPeriod, NewRefund, PointSettlement,
     PointStatement, RefundOutcome, RefundedLine, SettlementPeriod, StatementRow, Withdrawal,
-    WithdrawalStatus, DUPLICATE_HANDOVER, HANDED_OVER_WHEN_VOID, PULL_LIMIT, SETTLED_NOT_REVERSED,
+    WithdrawalFilter, WithdrawalPage, WithdrawalStatus, DUPLICATE_HANDOVER, HANDED_OVER_WHEN_VOID,
+    PULL_LIMIT, SETTLED_NOT_REVERSED,
 };
 pub use orders::{
     HandedLine, HandoverRecord, OrderClaim, OrderDesk, OrderDetail, OrderFilter, OrderLineState,

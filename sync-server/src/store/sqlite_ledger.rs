@@ -24,9 +24,11 @@ use super::ledger::{
     CommissionEntry, CounterHandling, Decision, EntryKind, ExceptionClosure, HandoverOutcome,
     LedgerError, LedgerException, LedgerPage, LedgerStore, LedgerTotals, NewPeriod, NewRefund,
     PointSettlement, PointStatement, RefundOutcome, SettlementPeriod, StatementRow, Withdrawal,
-    WithdrawalStatus, HANDED_OVER_WHEN_VOID, PULL_LIMIT,
+    WithdrawalFilter, WithdrawalPage, WithdrawalStatus, HANDED_OVER_WHEN_VOID, PULL_LIMIT,
 };
+use super::listing::{page, Filter};
 use super::payments::Payments;
+use super::platform_store::PageRequest;
 use super::sqlite::stored_order_lines;
 use super::sqlite_refund::refund_job;
 use super::writer::{optional, pull_changed, DocCache};
@@ -1003,25 +1005,31 @@ impl LedgerStore for SqliteStore {
 
     async fn withdrawals(
         &self,
-        point: Option<PointId>,
-        status: Option<WithdrawalStatus>,
-    ) -> Result<Vec<Withdrawal>, LedgerError> {
-        self.ledger_job(move |conn, _| {
-            let list = conn
-                .prepare_cached(&format!(
-                    "SELECT {WITHDRAWAL_COLUMNS} FROM withdrawals
-                     WHERE (?1 IS NULL OR point_id = ?1) AND (?2 IS NULL OR status = ?2)
-                     ORDER BY requested_at, id"
-                ))?
-                .query_map(
-                    params![point.map(|p| p.to_string()), status.map(|s| s.as_str())],
-                    withdrawal,
-                )?
-                .map(|r| checked_withdrawal(r?))
-                .collect::<Result<_, StoreError>>()?;
-            Ok(Ok(list))
-        })
-        .await
+        f: WithdrawalFilter,
+        req: PageRequest,
+    ) -> Result<WithdrawalPage, StoreError> {
+        self.readers
+            .run(move |conn| {
+                let filter = Filter::new()
+                    .eq("point_id", f.point.map(|p| p.to_string()))
+                    .eq("status", f.status.map(|s| s.as_str().to_string()));
+                let (items, total) = page(
+                    conn,
+                    "withdrawals",
+                    WITHDRAWAL_COLUMNS,
+                    "requested_at, id",
+                    &filter,
+                    req,
+                    |r| checked_withdrawal(withdrawal(r)?),
+                )?;
+                Ok(WithdrawalPage {
+                    items,
+                    total,
+                    limit: req.limit,
+                    offset: req.offset,
+                })
+            })
+            .await
     }
 
     async fn decide_withdrawal(

@@ -16,8 +16,9 @@ use linli_core::time::Millis;
 use linli_sync_server::http::{Principal, Role};
 use linli_sync_server::store::{
     Actor, Decision, EntryKind, LedgerError, LedgerStore, NewPeriod, NewPoint, NewRefund,
-    NewSupplier, PayAtPickup, PaymentMethod, PlaceOrder, PointStatus, SqliteStore, Store,
-    StoreError, WithdrawalStatus, HANDED_OVER_WHEN_VOID, SETTLED_NOT_REVERSED,
+    NewSupplier, PageRequest, PayAtPickup, PaymentMethod, PlaceOrder, PointStatus, SqliteStore,
+    Store, StoreError, WithdrawalFilter, WithdrawalStatus, HANDED_OVER_WHEN_VOID,
+    SETTLED_NOT_REVERSED,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -797,11 +798,17 @@ async fn withdrawals_stay_within_the_settled_balance() {
     );
     let queue = s
         .store
-        .withdrawals(Some(w.plain), Some(WithdrawalStatus::Approved))
+        .withdrawals(
+            WithdrawalFilter {
+                point: Some(w.plain),
+                status: Some(WithdrawalStatus::Approved),
+            },
+            PageRequest::new(None, None),
+        )
         .await
         .unwrap();
-    assert_eq!(queue.len(), 1);
-    assert_eq!(queue[0].id, first.id);
+    assert_eq!((queue.total, queue.items.len()), (1, 1));
+    assert_eq!(queue.items[0].id, first.id);
 }
 
 // ------------------------------------------------------- the property test
@@ -934,9 +941,16 @@ async fn run_ops(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Decide { approve } => {
                 let queue = store
-                    .withdrawals(Some(w.plain), Some(WithdrawalStatus::Requested))
+                    .withdrawals(
+                        WithdrawalFilter {
+                            point: Some(w.plain),
+                            status: Some(WithdrawalStatus::Requested),
+                        },
+                        PageRequest::new(None, None),
+                    )
                     .await
-                    .unwrap();
+                    .unwrap()
+                    .items;
                 if let Some(first) = queue.first() {
                     let decision = if approve {
                         Decision::Approve
@@ -1141,7 +1155,20 @@ async fn handover_to_withdrawal_end_to_end() {
     let (_, queue) = s
         .get("/api/platform/withdrawals?status=requested", Some(&finance))
         .await;
-    assert_eq!(queue[0]["id"], wd["id"]);
+    assert_eq!(queue["total"], 1, "{queue}");
+    assert_eq!(queue["items"][0]["id"], wd["id"]);
+    // Paged on the server: a page past the end is empty, and says how many there are.
+    let (_, past) = s
+        .get(
+            "/api/platform/withdrawals?status=requested&limit=1&offset=1",
+            Some(&finance),
+        )
+        .await;
+    assert_eq!(
+        (past["total"].as_u64(), past["limit"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(past["items"].as_array().map(Vec::len), Some(0), "{past}");
     let approve = format!(
         "/api/platform/withdrawals/{}/approve",
         wd["id"].as_str().unwrap()
