@@ -7,7 +7,7 @@
 //! status moves; a recount from the orders gives the same sums.
 
 use std::collections::BTreeMap;
-use std::ops::Sub;
+use std::ops::{AddAssign, Sub};
 
 use crate::ids::{SkuId, SupplierId};
 use crate::money::Fen;
@@ -79,11 +79,13 @@ pub fn tally(status: OrderStatus, paid: Fen, lines: &[OrderLine]) -> OrderTally 
             .products
             .entry(l.sku)
             .or_insert_with(|| (l.name.clone(), LineSums::default()));
-        product.1.qty += qty;
-        product.1.gmv_fen += gmv;
-        let supplier = t.suppliers.entry(l.supplier).or_default();
-        supplier.qty += qty;
-        supplier.gmv_fen += gmv;
+        let sold = LineSums {
+            orders: 0,
+            qty,
+            gmv_fen: gmv,
+        };
+        product.1 += sold;
+        *t.suppliers.entry(l.supplier).or_default() += sold;
     }
     // An order counts once for each product and supplier it holds, however many
     // of its lines they have.
@@ -119,6 +121,25 @@ impl Sub for OrderSums {
             waiting: self.waiting - o.waiting,
             waiting_fen: self.waiting_fen - o.waiting_fen,
         }
+    }
+}
+
+impl AddAssign for OrderSums {
+    fn add_assign(&mut self, o: OrderSums) {
+        self.orders += o.orders;
+        self.qty += o.qty;
+        self.gmv_fen += o.gmv_fen;
+        self.picked_up += o.picked_up;
+        self.waiting += o.waiting;
+        self.waiting_fen += o.waiting_fen;
+    }
+}
+
+impl AddAssign for LineSums {
+    fn add_assign(&mut self, o: LineSums) {
+        self.orders += o.orders;
+        self.qty += o.qty;
+        self.gmv_fen += o.gmv_fen;
     }
 }
 
@@ -289,15 +310,7 @@ mod tests {
             .chain([OrderStatus::AwaitingDelivery])
         {
             let next = tally(status, Fen(600), &lines);
-            let d = at.change_to(&next);
-            sum = OrderSums {
-                orders: sum.orders + d.point.orders,
-                qty: sum.qty + d.point.qty,
-                gmv_fen: sum.gmv_fen + d.point.gmv_fen,
-                picked_up: sum.picked_up + d.point.picked_up,
-                waiting: sum.waiting + d.point.waiting,
-                waiting_fen: sum.waiting_fen + d.point.waiting_fen,
-            };
+            sum += at.change_to(&next).point;
             at = next;
         }
         assert!(sum.is_zero(), "{sum:?}");

@@ -65,19 +65,6 @@ pub struct CommissionSummary {
 const ORDER_COLUMNS: &str = "order_id, day, number, consumer_name, phone_tail, placed_at, paid,
     status, conflicts, due_units, commission";
 
-fn status_from(s: &str) -> Option<OrderStatus> {
-    [
-        OrderStatus::AwaitingDelivery,
-        OrderStatus::ReadyForPickup,
-        OrderStatus::PartlyPickedUp,
-        OrderStatus::PickedUp,
-        OrderStatus::Cancelled,
-        OrderStatus::Refunded,
-    ]
-    .into_iter()
-    .find(|x| x.as_str() == s)
-}
-
 fn bad(what: &str) -> rusqlite::Error {
     rusqlite::Error::InvalidColumnName(format!("unreadable value in orders.{what}"))
 }
@@ -94,7 +81,7 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<OrderRow> {
         phone_tail: r.get(4)?,
         placed_at: Millis(r.get(5)?),
         paid: Fen(r.get(6)?),
-        status: status_from(&status).ok_or_else(|| bad("status"))?,
+        status: OrderStatus::from_name(&status).ok_or_else(|| bad("status"))?,
         conflicts: conflicts
             .split(',')
             .filter(|c| !c.is_empty())

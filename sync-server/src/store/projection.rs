@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use linli_core::money::Fen;
 use linli_core::point_day::PointDay;
-use linli_core::status::{derive_day, DayView, OrderStatus};
+use linli_core::status::{derive_day, DayView};
 use linli_core::time::Millis;
 use rusqlite::{params, Connection};
 
@@ -54,9 +54,7 @@ fn project_orders(conn: &Connection, facts: &PointDay, view: &DayView) -> Result
         ])?;
         if let Some((before, paid)) = was.get(&id) {
             if before != o.status.as_str() {
-                let before = OrderStatus::from_name(before).ok_or_else(|| {
-                    StoreError::Internal(format!("stored order status '{before}' is unknown"))
-                })?;
+                let before = report_sums::stored_status(before)?;
                 report_sums::status_moved(conn, &point, &facts.day, &id, *paid, before, o.status)?;
             }
         }

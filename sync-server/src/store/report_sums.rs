@@ -14,7 +14,7 @@ use linli_core::report_sums::{tally, LineSums, OrderSums, OrderTally};
 use linli_core::status::OrderStatus;
 use rusqlite::{params, Connection};
 
-use super::sqlite::stored_order_lines;
+use super::sqlite::{order_line, stored_order_lines, LINE_COLUMNS};
 use super::StoreError;
 
 /// Adds `t` (an order's tally, or the change between two) to the sums of its
@@ -117,14 +117,10 @@ pub(super) fn claim_filed(conn: &Connection, order: &str) -> Result<(), StoreErr
     Ok(())
 }
 
-fn status(name: &str) -> Result<OrderStatus, StoreError> {
+/// An order's stored status (`orders.status`, as the projection wrote it).
+pub(super) fn stored_status(name: &str) -> Result<OrderStatus, StoreError> {
     OrderStatus::from_name(name)
         .ok_or_else(|| StoreError::Internal(format!("stored order status '{name}' is unknown")))
-}
-
-fn parse<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Internal(format!("stored {what} '{s}' is not an id")))
 }
 
 /// Sums being rebuilt, keyed as their rows are.
@@ -137,37 +133,19 @@ struct Recount {
 
 impl Recount {
     fn order(&mut self, point: &str, day: &str, t: OrderTally) {
-        let (p, _) = self
-            .points
+        self.points
             .entry((point.to_owned(), day.to_owned()))
-            .or_default();
-        *p = OrderSums {
-            orders: p.orders + t.point.orders,
-            qty: p.qty + t.point.qty,
-            gmv_fen: p.gmv_fen + t.point.gmv_fen,
-            picked_up: p.picked_up + t.point.picked_up,
-            waiting: p.waiting + t.point.waiting,
-            waiting_fen: p.waiting_fen + t.point.waiting_fen,
-        };
+            .or_default()
+            .0 += t.point;
         for (sku, (name, s)) in t.products {
-            let e = self
-                .products
+            self.products
                 .entry((day.to_owned(), sku))
-                .or_insert_with(|| (name, LineSums::default()));
-            e.1 = plus(e.1, s);
+                .or_insert_with(|| (name, LineSums::default()))
+                .1 += s;
         }
         for (id, s) in t.suppliers {
-            let e = self.suppliers.entry((day.to_owned(), id)).or_default();
-            *e = plus(*e, s);
+            *self.suppliers.entry((day.to_owned(), id)).or_default() += s;
         }
-    }
-}
-
-fn plus(a: LineSums, b: LineSums) -> LineSums {
-    LineSums {
-        orders: a.orders + b.orders,
-        qty: a.qty + b.qty,
-        gmv_fen: a.gmv_fen + b.gmv_fen,
     }
 }
 
@@ -177,11 +155,10 @@ pub fn recount(conn: &mut Connection) -> Result<(), StoreError> {
     let mut sums = Recount::default();
     {
         // One pass over the lines in order-id order, each order's lines together.
-        let mut stmt = tx.prepare(
-            "SELECT o.id, o.point_id, o.day, o.status, o.paid,
-                    l.sku, l.name, l.supplier_id, l.qty, l.unit_price, l.commission_rate
-             FROM orders o JOIN order_lines l ON l.order_id = o.id ORDER BY o.id",
-        )?;
+        let mut stmt = tx.prepare(&format!(
+            "SELECT o.id, o.point_id, o.day, o.status, o.paid, {LINE_COLUMNS}
+             FROM orders o JOIN order_lines l ON l.order_id = o.id ORDER BY o.id"
+        ))?;
         let mut rows = stmt.query([])?;
         let mut current: Option<(String, String, String, OrderStatus, Fen)> = None;
         let mut lines: Vec<OrderLine> = Vec::new();
@@ -200,18 +177,11 @@ pub fn recount(conn: &mut Connection) -> Result<(), StoreError> {
                     id,
                     r.get(1)?,
                     r.get(2)?,
-                    status(&r.get::<_, String>(3)?)?,
+                    stored_status(&r.get::<_, String>(3)?)?,
                     Fen(r.get(4)?),
                 ));
             }
-            lines.push(OrderLine {
-                sku: parse(&r.get::<_, String>(5)?, "sku")?,
-                name: r.get(6)?,
-                supplier: parse(&r.get::<_, String>(7)?, "supplier id")?,
-                qty: r.get(8)?,
-                unit_price: Fen(r.get(9)?),
-                commission_rate: linli_core::money::Rate(r.get(10)?),
-            });
+            lines.push(order_line(r, 5)?);
         }
         flush(&current, &mut lines);
     }

@@ -70,37 +70,35 @@ fn parse_id<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, StoreError> 
         .map_err(|_| StoreError::Internal(format!("stored {what} '{s}' is not an id")))
 }
 
+/// The columns `order_line` reads, in its order.
+pub(super) const LINE_COLUMNS: &str = "sku, name, supplier_id, qty, unit_price, commission_rate";
+
+/// An order line from `LINE_COLUMNS`, starting at column `at`.
+pub(super) fn order_line(r: &rusqlite::Row<'_>, at: usize) -> Result<OrderLine, StoreError> {
+    Ok(OrderLine {
+        sku: parse_id(&r.get::<_, String>(at)?, "sku")?,
+        name: r.get(at + 1)?,
+        supplier: parse_id(&r.get::<_, String>(at + 2)?, "supplier id")?,
+        qty: r.get(at + 3)?,
+        unit_price: Fen(r.get(at + 4)?),
+        commission_rate: Rate(r.get(at + 5)?),
+    })
+}
+
 /// An order's lines as placement stored them (the cutoff and the ledger read them).
 pub(super) fn stored_order_lines(
     conn: &Connection,
     order_id: &str,
 ) -> Result<Vec<OrderLine>, StoreError> {
-    conn.prepare_cached(
-        "SELECT sku, name, supplier_id, qty, unit_price, commission_rate
-         FROM order_lines WHERE order_id = ?1",
-    )?
-    .query_map([order_id], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, u32>(3)?,
-            r.get::<_, i64>(4)?,
-            r.get::<_, u32>(5)?,
-        ))
-    })?
-    .map(|l| {
-        let (sku, name, supplier, qty, price, rate) = l?;
-        Ok(OrderLine {
-            sku: parse_id(&sku, "sku")?,
-            name,
-            supplier: parse_id(&supplier, "supplier id")?,
-            qty,
-            unit_price: Fen(price),
-            commission_rate: Rate(rate),
-        })
-    })
-    .collect()
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {LINE_COLUMNS} FROM order_lines WHERE order_id = ?1"
+    ))?;
+    let mut rows = stmt.query([order_id])?;
+    let mut lines = Vec::new();
+    while let Some(r) = rows.next()? {
+        lines.push(order_line(r, 0)?);
+    }
+    Ok(lines)
 }
 
 impl Store for SqliteStore {

@@ -5,10 +5,10 @@
 use chrono::NaiveDate;
 use linli_core::report::DayRange;
 use linli_core::report_sums::stands;
-use linli_core::status::OrderStatus;
 use linli_core::time::Millis;
 use rusqlite::{params, Connection};
 
+use super::report_sums::stored_status;
 use super::reports::{PointSums, Queues, ReportStore, SalesBy, SalesRow, UncollectedDay};
 use super::{SqliteStore, StoreError};
 
@@ -121,11 +121,7 @@ impl ReportStore for SqliteStore {
                 let mut rows = stmt.query(params![from.0, until.0])?;
                 let (mut orders, mut gmv) = (0, 0);
                 while let Some(r) = rows.next()? {
-                    let name: String = r.get(0)?;
-                    let status = OrderStatus::from_name(&name).ok_or_else(|| {
-                        StoreError::Internal(format!("stored order status '{name}' is unknown"))
-                    })?;
-                    if stands(status) {
+                    if stands(stored_status(&r.get::<_, String>(0)?)?) {
                         orders += count(r.get(1)?);
                         gmv += r.get::<_, i64>(2)?;
                     }
